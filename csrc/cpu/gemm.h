@@ -1,0 +1,43 @@
+// gemm.h - single-precision matrix multiply, the workhorse of Dense, conv (im2col) and LSTM.
+//
+//   C[M,N] = alpha * op(A) @ op(B) + beta * C        (row-major, leading dimensions lda/ldb/ldc)
+//   op(A) is A (M,K) or, with trans_a, A^T where A is stored (K,M); likewise B (K,N) or (N,K).
+//   beta == 0 overwrites C without reading it (C may hold NaN garbage).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/cpu_features.h"
+
+namespace nk {
+
+struct GemmArgs {
+  float* C; const float* A; const float* B;
+  int64_t M, N, K;
+  int64_t lda, ldb, ldc;
+  bool trans_a, trans_b;
+  float alpha, beta;
+};
+
+using GemmFn = void (*)(const GemmArgs&);
+
+// One entry per technique, simplest first. Tests loop over every entry the CPU can run.
+struct GemmVariant {
+  const char* name;         // e.g. "naive", "packed_avx512"
+  Isa isa;                  // lowest ISA the variant needs
+  const char* description;  // one line, as in the file header
+  GemmFn fn;
+};
+
+const std::vector<GemmVariant>& gemm_variants();
+
+// The dispatching entry point: best variant for active_isa(). Leading dimensions default to packed.
+void gemm(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K,
+          bool trans_a, bool trans_b, float alpha = 1.0f, float beta = 0.0f,
+          int64_t lda = 0, int64_t ldb = 0, int64_t ldc = 0);
+void gemm_variant(const char* name, const GemmArgs& args);  // throws ValueError for unknown names
+
+// Plain triple loop: the reference every other variant is tested against.
+void gemm_naive(const GemmArgs& g);
+
+}  // namespace nk

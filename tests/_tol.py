@@ -1,0 +1,23 @@
+"""The one table of test tolerances: (rtol, atol) per op family, float32 kernels vs float64 NumPy.
+
+Why these numbers:
+- gemm: a K-term float32 dot product accumulates ~sqrt(K)*eps relative error (eps = 6e-8); blocked
+  and FMA orders differ from NumPy's. With K <= 2048 and |entries| ~ 1 that is < 3e-6 * sqrt(K) * |c|;
+  1e-4 relative + 1e-4 absolute (for entries of C near 0) has 10x margin.
+- elementwise: one or two roundings, plus vectorised exp/tanh/log approximations accurate to a few
+  ulp (~4e-7 relative); 1e-5 leaves room for sigmoid/softplus compositions.
+- loss / reduce: a mean over up to ~1e5 float32 terms (pairwise/blocked sums) -> 1e-5 relative.
+- optim: a handful of float32 operations per element on values ~1 -> 1e-5.
+- grad_fd: central differences in float64 with h = 1e-6 on smooth functions: truncation O(h^2)
+  and cancellation O(eps64/h) ~ 1e-10, so 1e-6 is safe but still catches any wrong formula.
+"""
+
+TOL = {
+    "gemm": (1e-4, 1e-4),
+    "elementwise": (1e-5, 1e-6),
+    "loss": (1e-5, 1e-6),
+    "reduce": (1e-5, 1e-5),
+    "optim": (1e-5, 1e-6),
+    "layer": (1e-4, 1e-5),
+    "grad_fd": (1e-6, 1e-7),
+}
