@@ -39,5 +39,8 @@ void gemm_variant(const char* name, const GemmArgs& args);  // throws ValueError
 
 // Plain triple loop: the reference every other variant is tested against.
 void gemm_naive(const GemmArgs& g);
+// Goto/BLIS-blocked variants (gemm_packed.h + one micro-kernel per ISA file).
+void gemm_packed_avx2(const GemmArgs& g);
+void gemm_packed_avx512(const GemmArgs& g);
 
 }  // namespace nk

@@ -1,0 +1,193 @@
+// gemm_packed.h - the ISA-independent half of the packed SGEMM variants: cache blocking, packing,
+// threading. Included only by gemm_avx2.cpp and gemm_avx512.cpp, each of which supplies a Kernel
+// (micro-kernel + register tile) and compiles this driver with its own ISA flags. Everything here
+// sits in an anonymous namespace so the two ISA builds never merge at link time (ODR).
+//
+// Size letters: M rows of C, N columns of C, K the reduction length (C[M,N] = op(A)[M,K] @ op(B)[K,N]).
+// Register tile MR x NR (NR = NV vectors of VL floats along N, the contiguous dimension of C).
+// Cache blocks (Goto & van de Geijn 2008, BLIS's five loops):
+//
+//   for jc in N step NC:                  B block KC x NC lives in L3
+//     for pc in K step KC:                pack B block -> panels of NR columns, k-major (Bp[k][NR])
+//       for ic in M step MC:              pack A block -> slivers of MR rows, k-major (Ap[k][MR]);
+//                                         the MC x KC A block (~1 MB) stays in L2
+//         for jr in nc step NR:           one KC x NR B panel stays in L1 across ...
+//           for ir in mc step MR:         ... every A sliver: micro-kernel, C tile in registers
+//
+// Both transposes are absorbed by the packing routines; the micro-kernel always sees Ap[k][MR] and
+// Bp[k][NR]. The "rv" mode skips packing B when op(B) = B is row-major and M is small: the kernel
+// then reads rows of B in place (stride ldb), which saves a full read+write of the large operand.
+// Edges: the last sliver has rows < MR (a kernel instantiated for that row count) and the last panel
+// has fewer columns (fewer vectors plus a lane mask on the last one); packed B is zero-padded.
+// alpha/beta are applied once per C tile store; for pc > 0 the kernel accumulates (beta = 1).
+// beta == 0 never reads C.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/parallel.h"
+#include "cpu/gemm.h"
+
+namespace nk {
+namespace {
+
+struct Blocking {
+  int64_t mc, kc, nc;
+};
+
+// A 64-byte aligned scratch buffer per calling thread, grown on demand and kept: allocating (and
+// page-faulting) a fresh megabyte per call costs more than a small GEMM.
+inline float* scratch(int slot, int64_t floats) {
+  struct Buf {
+    float* p = nullptr;
+    int64_t n = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf bufs[2];
+  Buf& b = bufs[slot];
+  if (b.n < floats) {
+    std::free(b.p);
+    int64_t bytes = ((floats * 4 + 4095) / 4096) * 4096;
+    b.p = static_cast<float*>(std::aligned_alloc(4096, bytes));
+    if (!b.p) throw std::bad_alloc();
+    b.n = bytes / 4;
+  }
+  return b.p;
+}
+
+// Pack op(A)[i0:i0+mc, p0:p0+kc] into slivers of MR rows: Ap[s][k][r] = op(A)[i0 + s*MR + r][p0 + k].
+// Rows past mc in the last sliver are left unwritten (the edge kernel never reads them).
+template <int MR>
+void pack_a(float* Ap, const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+            int64_t s_begin, int64_t s_end) {
+  for (int64_t s = s_begin; s < s_end; ++s) {
+    float* dst = Ap + s * MR * kc;
+    int64_t r0 = i0 + s * MR, rows = std::min<int64_t>(MR, i0 + mc - r0);
+    if (g.trans_a) {  // A stored (K, M): for each k the MR values are contiguous
+      const float* src = g.A + p0 * g.lda + r0;
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t r = 0; r < rows; ++r) dst[k * MR + r] = src[k * g.lda + r];
+    } else {          // A stored (M, K): a small transpose, row r is contiguous along k
+      const float* src = g.A + r0 * g.lda + p0;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = src + r * g.lda;
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = row[k];
+      }
+    }
+  }
+}
+
+// Pack op(B)[p0:p0+kc, j0:j0+nc] into panels of NR columns: Bp[q][k][c] = op(B)[p0 + k][j0 + q*NR + c],
+// zero-padded past nc so the kernel can load full vectors.
+template <int NR>
+void pack_b(float* Bp, const GemmArgs& g, int64_t j0, int64_t nc, int64_t p0, int64_t kc,
+            int64_t q_begin, int64_t q_end) {
+  for (int64_t q = q_begin; q < q_end; ++q) {
+    float* dst = Bp + q * NR * kc;
+    int64_t c0 = j0 + q * NR, cols = std::min<int64_t>(NR, j0 + nc - c0);
+    if (!g.trans_b) {  // B stored (K, N): copy row segments
+      const float* src = g.B + p0 * g.ldb + c0;
+      for (int64_t k = 0; k < kc; ++k) {
+        float* d = dst + k * NR;
+        const float* s = src + k * g.ldb;
+        for (int64_t c = 0; c < cols; ++c) d[c] = s[c];
+        for (int64_t c = cols; c < NR; ++c) d[c] = 0.0f;
+      }
+    } else {           // B stored (N, K): column c of op(B) is row c0 + c of B, contiguous along k
+      const float* src = g.B + c0 * g.ldb + p0;
+      for (int64_t c = 0; c < cols; ++c) {
+        const float* s = src + c * g.ldb;
+        for (int64_t k = 0; k < kc; ++k) dst[k * NR + c] = s[k];
+      }
+      if (cols < NR)
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t c = cols; c < NR; ++c) dst[k * NR + c] = 0.0f;
+    }
+  }
+}
+
+// Kernel must provide:
+//   static constexpr int MR, NR;   register tile
+//   static void tile(int rows, int cols, int64_t kc, const float* Ap, const float* Bp, int64_t ldbp,
+//                    float* C, int64_t ldc, float alpha, float beta);
+//     C[rows, cols] = alpha * Ap[kc][MR] . Bp[kc][ldbp] + beta * C  (beta == 0: C not read),
+//     rows <= MR, cols <= NR; Bp rows are ldbp floats apart (NR when packed, ldb in rv mode).
+template <class Kernel>
+void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads) {
+  constexpr int MR = Kernel::MR, NR = Kernel::NR;
+  const int64_t M = g.M, N = g.N, K = g.K;
+  if (M <= 0 || N <= 0) return;
+  // K == 0 is handled by the dispatcher; guard anyway so a direct call stays well defined.
+  if (K <= 0) {
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) g.C[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.C[i * g.ldc + j];
+    return;
+  }
+  const int64_t KC = std::min(blk.kc, K);
+  const int64_t MC = std::min<int64_t>(blk.mc, (M + MR - 1) / MR * MR);
+  const int64_t NC = std::min<int64_t>(blk.nc, (N + NR - 1) / NR * NR);
+
+  // rv mode: B row-major and few rows of A to reuse a packed B panel -> read B in place.
+  const bool pack_b_needed = g.trans_b || M > 4 * MR;
+
+  // Threads: one for tiny products (a parallel region costs a few us), else up to max_threads.
+  const double flops = 2.0 * M * N * K;
+  int nt = flops < 3.0e6 ? 1 : max_threads;
+#ifdef NK_OPENMP
+  if (omp_in_parallel()) nt = 1;  // called from inside another kernel's parallel loop
+#endif
+  float* Bp = pack_b_needed ? scratch(0, KC * NC) : nullptr;
+  float* Ap = scratch(1, MC * KC);
+
+#ifdef NK_OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+  {
+    const int t = thread_id(), T = thread_count();
+    for (int64_t jc = 0; jc < N; jc += NC) {
+      const int64_t nc = std::min(NC, N - jc);
+      const int64_t panels = (nc + NR - 1) / NR;
+      // Threads split B panels both for packing and for compute (same ranges: each core computes
+      // with the panels it packed, still hot in its own cache).
+      const int64_t q_begin = panels * t / T, q_end = panels * (t + 1) / T;
+      for (int64_t pc = 0; pc < K; pc += KC) {
+        const int64_t kc = std::min(KC, K - pc);
+        const float beta = pc == 0 ? g.beta : 1.0f;
+        if (pack_b_needed) pack_b<NR>(Bp, g, jc, nc, pc, kc, q_begin, q_end);
+        for (int64_t ic = 0; ic < M; ic += MC) {
+          const int64_t mc = std::min(MC, M - ic);
+          const int64_t slivers = (mc + MR - 1) / MR;
+          pack_a<MR>(Ap, g, ic, mc, pc, kc, slivers * t / T, slivers * (t + 1) / T);
+#ifdef NK_OPENMP
+#pragma omp barrier
+#endif
+          // Compute: split N panels when there are enough of them, else split A slivers.
+          int64_t qb = 0, qe = panels, sb = 0, se = slivers;
+          if (panels >= 2 * T || slivers < T) { qb = q_begin; qe = q_end; }
+          else { sb = slivers * t / T; se = slivers * (t + 1) / T; }
+          for (int64_t q = qb; q < qe; ++q) {
+            const int64_t j = jc + q * NR;
+            const int cols = static_cast<int>(std::min<int64_t>(NR, N - j));
+            const float* bq = pack_b_needed ? Bp + q * NR * kc : g.B + pc * g.ldb + j;
+            const int64_t ldbp = pack_b_needed ? NR : g.ldb;
+            for (int64_t s = sb; s < se; ++s) {
+              const int64_t i = ic + s * MR;
+              const int rows = static_cast<int>(std::min<int64_t>(MR, M - i));
+              Kernel::tile(rows, cols, kc, Ap + s * MR * kc, bq, ldbp, g.C + i * g.ldc + j, g.ldc,
+                           g.alpha, beta);
+            }
+          }
+#ifdef NK_OPENMP
+#pragma omp barrier
+#endif
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nk
