@@ -1,14 +1,23 @@
-// gemm.cpp - SGEMM: reference loop and the variant registry / dispatcher.
+// gemm.cpp - SGEMM: reference loop, the portable blocked variant, the variant registry / dispatcher.
 //
 // Size letters: M rows of C, N columns of C, K the reduction length.
-// Variants (registered in gemm_variants(), simplest first):
-//   naive  - triple loop over (i, j, k); the reference.
+//   C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C   (row-major, leading dimensions lda/ldb/ldc)
+// Variants (registered in gemm_variants(), simplest first; the dispatcher takes the last one the
+// active ISA can run):
+//   naive          - triple loop over (i, j, k); the reference.
+//   packed_scalar  - Goto/BLIS blocking + packing (gemm_packed.h) with a portable 4x8 C++ kernel
+//                    the compiler vectorises for baseline x86-64 (SSE2); for the scalar ISA path.
+//   packed_avx2    - same driver, 6x16 AVX2+FMA micro-kernel (gemm_avx2.cpp).
+//   packed_avx512  - same driver, 14x32 AVX-512 micro-kernel (gemm_avx512.cpp).
+// All variants: beta == 0 never reads C; both transposes; any M, N, K >= 1 (the dispatcher and
+// gemm_variant() handle empty M/N and K == 0 before calling a variant).
 #include "cpu/gemm.h"
 
-#include <cstring>
+#include <chrono>
 #include <string>
 
 #include "core/errors.h"
+#include "cpu/gemm_packed.h"
 
 namespace nk {
 
@@ -27,25 +36,88 @@ void gemm_naive(const GemmArgs& g) {
   }
 }
 
+namespace {
+
+// Portable micro-kernel: C[rows, cols] = alpha * Ap[kc][MR] . B[kc][ldb] + beta * C, with Ap/B/C as
+// in gemm_packed.h. The fixed-width inner loop over NR columns is what the compiler vectorises.
+struct KernelScalar {
+  static constexpr int MR = 4, NR = 8;
+  static void tile(int rows, int cols, int64_t kc, const float* __restrict Ap, const float* __restrict B,
+                   int64_t ldb, bool b_packed, float* C, int64_t ldc, float alpha, float beta) {
+    float acc[MR][NR] = {};
+    if (b_packed) {  // zero-padded panel, zero-padded sliver: the full MR x NR tile, fixed trip counts
+      for (int64_t k = 0; k < kc; ++k, Ap += MR, B += ldb)
+        for (int r = 0; r < MR; ++r)
+          for (int c = 0; c < NR; ++c) acc[r][c] += Ap[r] * B[c];
+    } else {         // caller's B: never read past column `cols`
+      for (int64_t k = 0; k < kc; ++k, Ap += MR, B += ldb)
+        for (int r = 0; r < MR; ++r)
+          for (int c = 0; c < cols; ++c) acc[r][c] += Ap[r] * B[c];
+    }
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) {
+        float* out = C + r * ldc + c;
+        *out = beta == 0.0f ? alpha * acc[r][c] : alpha * acc[r][c] + beta * *out;
+      }
+  }
+};
+
+constexpr Blocking kBlockingScalar{/*mc=*/256, /*kc=*/256, /*nc=*/4096};
+
+}  // namespace
+
+void gemm_packed_scalar(const GemmArgs& g) {
+  gemm_packed_driver<KernelScalar>(g, kBlockingScalar, num_threads());
+}
+
 const std::vector<GemmVariant>& gemm_variants() {
   static const std::vector<GemmVariant> table = {
       {"naive", Isa::scalar, "triple loop over (i, j, k); the reference", &gemm_naive},
+      {"packed_scalar", Isa::scalar,
+       "Goto/BLIS blocking and packing with a portable 4x8 C++ kernel (compiler-vectorised SSE2)",
+       &gemm_packed_scalar},
+      {"packed_avx2", Isa::avx2,
+       "Goto/BLIS blocking and packing, 6x16 AVX2+FMA micro-kernel (12 ymm accumulators)",
+       &gemm_packed_avx2},
+      {"packed_avx512", Isa::avx512,
+       "Goto/BLIS blocking and packing, 14x32 AVX-512 micro-kernel (28 zmm accumulators), masked edges",
+       &gemm_packed_avx512},
   };
   return table;
 }
 
-void gemm_variant(const char* name, const GemmArgs& args) {
+const GemmVariant& gemm_find_variant(const char* name) {
   std::string known;
   for (const auto& v : gemm_variants()) {
     if (std::string(v.name) == name) {
       NK_CHECK(static_cast<int>(v.isa) <= static_cast<int>(active_isa()), "gemm variant '", name,
                "' needs ", isa_name(v.isa), " but the active ISA is ", isa_name(active_isa()));
-      v.fn(args);
-      return;
+      return v;
     }
     known += (known.empty() ? "" : ", ") + std::string(v.name);
   }
   throw std::invalid_argument(msg("unknown gemm variant '", name, "': choose one of ", known));
+}
+
+namespace {
+// Shapes no variant needs to handle: empty C, or K == 0 (the empty sum: C = beta * C).
+bool gemm_trivial(const GemmArgs& g) {
+  if (g.M == 0 || g.N == 0) return true;
+  if (g.K == 0) {
+    for (int64_t i = 0; i < g.M; ++i)
+      for (int64_t j = 0; j < g.N; ++j) {
+        float* c = &g.C[i * g.ldc + j];
+        *c = g.beta == 0.0f ? 0.0f : g.beta * *c;
+      }
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+void gemm_variant(const char* name, const GemmArgs& args) {
+  const GemmVariant& v = gemm_find_variant(name);
+  if (!gemm_trivial(args)) v.fn(args);
 }
 
 void gemm(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K,
@@ -53,17 +125,52 @@ void gemm(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_
   GemmArgs g{C, A, B, M, N, K,
              lda ? lda : (trans_a ? M : K), ldb ? ldb : (trans_b ? K : N), ldc ? ldc : N,
              trans_a, trans_b, alpha, beta};
-  if (M == 0 || N == 0) return;
-  if (K == 0) {  // empty sum: C = beta * C
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * g.ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * g.ldc + j];
-    return;
-  }
+  if (gemm_trivial(g)) return;
   // The last registered variant the active ISA can run is the fastest.
   const GemmVariant* best = &gemm_variants().front();
   for (const auto& v : gemm_variants())
     if (static_cast<int>(v.isa) <= static_cast<int>(active_isa())) best = &v;
   best->fn(g);
+}
+
+namespace {
+// Portable probe for the scalar path: 32 independent multiply-add chains (SSE2 mul + add).
+double fma_peak_gflops_scalar(double seconds) {
+  float acc[32];
+  for (int i = 0; i < 32; ++i) acc[i] = 1e-3f * i;
+  const float a = 0.999999f, b = 1e-7f;
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  int64_t iters = 0;
+  double elapsed = 0.0;
+  do {
+    for (int rep = 0; rep < 4096; ++rep)
+      for (int i = 0; i < 32; ++i) acc[i] = acc[i] * a + b;
+    iters += 4096;
+    elapsed = std::chrono::duration<double>(clock::now() - t0).count();
+  } while (elapsed < seconds);
+  float s = 0.0f;
+  for (int i = 0; i < 32; ++i) s += acc[i];
+  volatile float sink = s;
+  (void)sink;
+  return 2.0 * 32 * static_cast<double>(iters) / elapsed * 1e-9;
+}
+}  // namespace
+
+double gemm_peak_gflops(Isa isa, int threads, double seconds) {
+  NK_CHECK(threads >= 1, "gemm_peak_gflops: threads must be >= 1, got ", threads);
+  NK_CHECK(static_cast<int>(isa) <= static_cast<int>(cpu_isa()), "gemm_peak_gflops: this CPU lacks ",
+           isa_name(isa));
+  double total = 0.0;
+#ifdef NK_OPENMP
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+#endif
+  {
+    total += isa == Isa::avx512 ? fma_peak_gflops_avx512(seconds)
+             : isa == Isa::avx2 ? fma_peak_gflops_avx2(seconds)
+                                : fma_peak_gflops_scalar(seconds);
+  }
+  return total;
 }
 
 }  // namespace nk

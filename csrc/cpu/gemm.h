@@ -30,6 +30,9 @@ struct GemmVariant {
 };
 
 const std::vector<GemmVariant>& gemm_variants();
+// The registry entry called `name`; throws ValueError for an unknown name or one needing a higher ISA
+// than active_isa().
+const GemmVariant& gemm_find_variant(const char* name);
 
 // The dispatching entry point: best variant for active_isa(). Leading dimensions default to packed.
 void gemm(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K,
@@ -39,8 +42,15 @@ void gemm_variant(const char* name, const GemmArgs& args);  // throws ValueError
 
 // Plain triple loop: the reference every other variant is tested against.
 void gemm_naive(const GemmArgs& g);
-// Goto/BLIS-blocked variants (gemm_packed.h + one micro-kernel per ISA file).
-void gemm_packed_avx2(const GemmArgs& g);
-void gemm_packed_avx512(const GemmArgs& g);
+// Goto/BLIS-blocked variants: one driver (gemm_packed.h), one micro-kernel per ISA.
+void gemm_packed_scalar(const GemmArgs& g);   // gemm.cpp, portable C++ kernel
+void gemm_packed_avx2(const GemmArgs& g);     // gemm_avx2.cpp
+void gemm_packed_avx512(const GemmArgs& g);   // gemm_avx512.cpp
+
+// Measured fp32 FMA throughput (GFLOPS) of `threads` cores running independent FMA chains of the
+// given ISA's widest vectors for about `seconds`: the roofline the benchmark compares against.
+double gemm_peak_gflops(Isa isa, int threads, double seconds);
+double fma_peak_gflops_avx2(double seconds);    // one thread, ymm
+double fma_peak_gflops_avx512(double seconds);  // one thread, zmm
 
 }  // namespace nk

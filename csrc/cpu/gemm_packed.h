@@ -59,7 +59,7 @@ inline float* scratch(int slot, int64_t floats) {
 }
 
 // Pack op(A)[i0:i0+mc, p0:p0+kc] into slivers of MR rows: Ap[s][k][r] = op(A)[i0 + s*MR + r][p0 + k].
-// Rows past mc in the last sliver are left unwritten (the edge kernel never reads them).
+// Rows past mc in the last sliver are zero-filled (the portable kernel computes the full tile).
 template <int MR>
 void pack_a(float* Ap, const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
             int64_t s_begin, int64_t s_end) {
@@ -77,6 +77,9 @@ void pack_a(float* Ap, const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, in
         for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = row[k];
       }
     }
+    if (rows < MR)
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t r = rows; r < MR; ++r) dst[k * MR + r] = 0.0f;
   }
 }
 
@@ -112,9 +115,10 @@ void pack_b(float* Bp, const GemmArgs& g, int64_t j0, int64_t nc, int64_t p0, in
 // Kernel must provide:
 //   static constexpr int MR, NR;   register tile
 //   static void tile(int rows, int cols, int64_t kc, const float* Ap, const float* Bp, int64_t ldbp,
-//                    float* C, int64_t ldc, float alpha, float beta);
+//                    bool b_packed, float* C, int64_t ldc, float alpha, float beta);
 //     C[rows, cols] = alpha * Ap[kc][MR] . Bp[kc][ldbp] + beta * C  (beta == 0: C not read),
-//     rows <= MR, cols <= NR; Bp rows are ldbp floats apart (NR when packed, ldb in rv mode).
+//     rows <= MR, cols <= NR; Bp rows are ldbp floats apart (NR when packed, ldb in rv mode);
+//     b_packed = false means Bp is the caller's B, so no load may touch columns >= cols.
 template <class Kernel>
 void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads) {
   constexpr int MR = Kernel::MR, NR = Kernel::NR;
@@ -176,7 +180,7 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
             for (int64_t s = sb; s < se; ++s) {
               const int64_t i = ic + s * MR;
               const int rows = static_cast<int>(std::min<int64_t>(MR, M - i));
-              Kernel::tile(rows, cols, kc, Ap + s * MR * kc, bq, ldbp, g.C + i * g.ldc + j, g.ldc,
+              Kernel::tile(rows, cols, kc, Ap + s * MR * kc, bq, ldbp, pack_b_needed, g.C + i * g.ldc + j, g.ldc,
                            g.alpha, beta);
             }
           }

@@ -1,0 +1,261 @@
+"""SGEMM (csrc/cpu/gemm*.cpp): every registered variant and the dispatcher vs float64 NumPy.
+
+C = alpha * op(A) @ op(B) + beta * C with op = transpose on request; beta == 0 must not read C.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import neurokern as nk
+from neurokern import _core, ops
+
+from _shapes import GEMM_SHAPES
+from conftest import assert_close, nan_tensor
+
+_ISA_ORDER = ["scalar", "avx2", "avx512"]
+RUNNABLE = [v for v in _core.gemm_variants() if v[1] in ops.available_isas()]
+VARIANT_NAMES = [v[0] for v in RUNNABLE]
+TRANSPOSES = [(False, False), (True, False), (False, True), (True, True)]
+# Shapes that cross the cache blocks of the packed variants: M > MC (896 / 960), N > NC (4096),
+# K > KC (256), and a small-M case that reads B in place (rv mode) next to one that packs it.
+BLOCK_SHAPES = [(1000, 40, 300), (20, 4200, 9), (60, 4133, 17), (3, 50, 700)]
+
+
+@pytest.fixture(params=VARIANT_NAMES)
+def variant(request):
+    """A registered variant name, with the active ISA set to exactly the one it needs."""
+    isa = dict((v[0], v[1]) for v in RUNNABLE)[request.param]
+    prev = ops.set_isa(isa)
+    try:
+        yield request.param
+    finally:
+        ops.set_isa(prev)
+
+
+def operands(rng, m, n, k, ta, tb):
+    """Stored A, B (float32) for op(A) (m, k) and op(B) (k, n), plus their float64 op() views."""
+    a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(np.float32)
+    a64 = a.astype(np.float64).T if ta else a.astype(np.float64)
+    b64 = b.astype(np.float64).T if tb else b.astype(np.float64)
+    return a, b, a64, b64
+
+
+def run_raw(variant, a, b, m, n, ta, tb, alpha=1.0, beta=0.0, c=None):
+    c = nan_tensor((m, n)) if c is None else c
+    _core.gemm(c, nk.tensor(a), nk.tensor(b), ta, tb, alpha, beta, variant)
+    return c.numpy()
+
+
+def test_registry_lists_every_variant_with_a_description():
+    names = [v[0] for v in _core.gemm_variants()]
+    assert names[0] == "naive"
+    assert {"packed_scalar", "packed_avx2", "packed_avx512"} <= set(names)
+    for name, isa, desc in _core.gemm_variants():
+        assert isa in _ISA_ORDER and len(desc) > 10, (name, isa, desc)
+    assert ops.gemm_variants() == _core.gemm_variants()
+
+
+@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+@pytest.mark.parametrize("m,n,k", GEMM_SHAPES)
+def test_variant_matches_numpy(variant, rng, m, n, k, ta, tb):
+    a, b, a64, b64 = operands(rng, m, n, k, ta, tb)
+    assert_close(run_raw(variant, a, b, m, n, ta, tb), a64 @ b64, "gemm")
+
+
+@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+@pytest.mark.parametrize("m,n,k", BLOCK_SHAPES)
+def test_variant_across_cache_blocks(variant, rng, m, n, k, ta, tb):
+    a, b, a64, b64 = operands(rng, m, n, k, ta, tb)
+    assert_close(run_raw(variant, a, b, m, n, ta, tb), a64 @ b64, "gemm")
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (-0.5, 1.0), (2.0, 0.25), (0.0, -3.0), (1.5, 0.0)])
+@pytest.mark.parametrize("m,n,k", [(7, 33, 1), (31, 65, 17), (64, 512, 784), (257, 33, 300)])
+def test_variant_alpha_beta(variant, rng, m, n, k, alpha, beta):
+    for ta, tb in [(False, False), (True, True)]:
+        a, b, a64, b64 = operands(rng, m, n, k, ta, tb)
+        c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+        if beta == 0.0:
+            c0[:] = np.nan  # beta == 0 must overwrite without reading C
+        got = run_raw(variant, a, b, m, n, ta, tb, alpha, beta, nk.tensor(c0.copy()))
+        expected = alpha * (a64 @ b64) + (beta * c0.astype(np.float64) if beta != 0.0 else 0.0)
+        assert_close(got, expected, "gemm")
+
+
+def test_beta_one_accumulates_repeated_calls(variant, rng):
+    a, b, a64, b64 = operands(rng, 40, 70, 300, False, False)
+    c = nk.zeros((40, 70))
+    for _ in range(3):
+        _core.gemm(c, nk.tensor(a), nk.tensor(b), False, False, 1.0, 1.0, variant)
+    assert_close(c.numpy(), 3 * (a64 @ b64), "gemm")
+
+
+@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+@pytest.mark.parametrize("m,n,k,pad", [(7, 33, 1, 3), (33, 70, 257, 5), (60, 40, 300, 16), (100, 17, 9, 1)])
+def test_variant_leading_dimensions(variant, rng, m, n, k, pad, ta, tb):
+    """Sub-matrices of larger buffers (lda/ldb/ldc > row length): padding is never read or written."""
+    a_rows, a_cols = (k, m) if ta else (m, k)
+    b_rows, b_cols = (n, k) if tb else (k, n)
+    a_buf = rng.uniform(-1, 1, (a_rows, a_cols + pad)).astype(np.float32)
+    b_buf = rng.uniform(-1, 1, (b_rows, b_cols + pad + 1)).astype(np.float32)
+    a_buf[:, a_cols:] = np.nan  # NaN padding poisons the result if a kernel reads it
+    b_buf[:, b_cols:] = np.nan
+    c_buf = np.full((m, n + pad + 2), np.nan, dtype=np.float32)
+    c_buf[:, n:] = 7.0  # sentinel: must survive untouched
+    c = nk.tensor(c_buf)
+    _core.gemm_strided(c, nk.tensor(a_buf), nk.tensor(b_buf), m, n, k, a_cols + pad, b_cols + pad + 1,
+                       n + pad + 2, ta, tb, 1.0, 0.0, variant)
+    a64 = a_buf[:, :a_cols].astype(np.float64)
+    b64 = b_buf[:, :b_cols].astype(np.float64)
+    expected = (a64.T if ta else a64) @ (b64.T if tb else b64)
+    out = c.numpy()
+    assert_close(out[:, :n], expected, "gemm")
+    assert np.all(out[:, n:] == 7.0), "gemm wrote into the padding of C"
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_k_zero_is_beta_times_c(variant, beta):
+    a = np.zeros((5, 0), np.float32)
+    b = np.zeros((0, 9), np.float32)
+    c0 = np.full((5, 9), np.nan if beta == 0.0 else 4.0, np.float32)
+    c = nk.tensor(c0.copy())
+    _core.gemm(c, nk.tensor(a), nk.tensor(b), False, False, 1.0, beta, variant)
+    assert_close(c.numpy(), np.full((5, 9), 0.0 if beta == 0.0 else 2.0), "gemm")
+
+
+@pytest.mark.parametrize("m,n,k", [(0, 5, 3), (4, 0, 3), (0, 0, 0)])
+def test_empty_m_or_n(variant, m, n, k):
+    c = nan_tensor((m, n))
+    _core.gemm(c, nk.tensor(np.ones((m, k), np.float32)), nk.tensor(np.ones((k, n), np.float32)),
+               False, False, 1.0, 0.0, variant)
+    assert tuple(c.shape) == (m, n)
+    out = ops.matmul(np.ones((m, k), np.float32), np.ones((k, n), np.float32))
+    assert out.shape == (m, n) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+@pytest.mark.parametrize("m,n,k", GEMM_SHAPES + [(1000, 40, 300)])
+def test_auto_dispatch_every_isa(isa, rng, m, n, k, ta, tb):
+    a, b, a64, b64 = operands(rng, m, n, k, ta, tb)
+    assert_close(ops.matmul(a, b, transpose_a=ta, transpose_b=tb), a64 @ b64, "gemm")
+
+
+@pytest.mark.parametrize("m,n,k", [(33, 700, 129), (300, 40, 200), (1000, 200, 300), (20, 4200, 40)])
+def test_one_and_two_threads_agree_bitwise(rng, m, n, k):
+    """Threads split whole C tiles, so every element sums in the same order: results are identical."""
+    a, b, a64, b64 = operands(rng, m, n, k, False, True)
+    prev = nk.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            nk.set_num_threads(threads)
+            results.append(ops.matmul(a, b, transpose_b=True))
+    finally:
+        nk.set_num_threads(prev)
+    assert_close(results[0], a64 @ b64, "gemm")
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(m=st.integers(1, 70), n=st.integers(1, 90), k=st.integers(1, 70), ta=st.booleans(),
+       tb=st.booleans(), alpha=st.sampled_from([1.0, -2.0, 0.5]), beta=st.sampled_from([0.0, 1.0, -0.5]),
+       seed=st.integers(0, 2**31 - 1))
+def test_random_shapes_auto(m, n, k, ta, tb, alpha, beta, seed):
+    rng = np.random.default_rng(seed)
+    a, b, a64, b64 = operands(rng, m, n, k, ta, tb)
+    c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+    c = nk.tensor(c0.copy())
+    ops.gemm(c, nk.tensor(a), nk.tensor(b), ta, tb, alpha, beta)
+    assert_close(c.numpy(), alpha * (a64 @ b64) + beta * c0.astype(np.float64), "gemm")
+
+
+def test_matmul_returns_the_input_kind(rng):
+    a = rng.uniform(-1, 1, (5, 7)).astype(np.float32)
+    b = rng.uniform(-1, 1, (7, 3)).astype(np.float32)
+    out = ops.matmul(a, b)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    assert_close(out, a.astype(np.float64) @ b, "gemm")
+    t = ops.matmul(nk.tensor(a), nk.tensor(b))
+    assert isinstance(t, nk.Tensor) and tuple(t.shape) == (5, 3)
+    assert_close(t.numpy(), a.astype(np.float64) @ b, "gemm")
+    dst = nan_tensor((5, 3))
+    assert ops.matmul(nk.tensor(a), nk.tensor(b), out=dst) is dst
+    assert_close(dst.numpy(), a.astype(np.float64) @ b, "gemm")
+
+
+def test_peak_probe_reports_a_positive_rate():
+    assert _core.gemm_peak_gflops("auto", 1, 0.01) > 0.0
+    with pytest.raises(ValueError, match="seconds"):
+        _core.gemm_peak_gflops("auto", 1, 0.0)
+    with pytest.raises(ValueError, match="threads"):
+        _core.gemm_peak_gflops("auto", 0, 0.01)
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+
+def f32(*shape):
+    return nk.tensor(np.ones(shape, np.float32))
+
+
+def test_bad_rank_and_shapes():
+    with pytest.raises(ValueError, match="matmul needs 2-d"):
+        ops.matmul(np.ones(3, np.float32), np.ones((3, 2), np.float32))
+    with pytest.raises(ValueError, match="a"):
+        _core.gemm(f32(2, 2), f32(2, 2, 1), f32(2, 2), False, False, 1.0, 0.0, "auto")
+    with pytest.raises(ValueError, match="inner dimensions differ"):
+        ops.matmul(np.ones((2, 3), np.float32), np.ones((4, 2), np.float32))
+    with pytest.raises(ValueError, match="inner dimensions differ"):
+        _core.gemm(f32(2, 2), f32(2, 3), f32(2, 2), False, True, 1.0, 0.0, "auto")
+    with pytest.raises(ValueError, match="c"):
+        _core.gemm(f32(3, 2), f32(2, 3), f32(3, 2), False, False, 1.0, 0.0, "auto")
+    with pytest.raises(ValueError, match="out has shape"):
+        ops.matmul(np.ones((2, 3), np.float32), np.ones((3, 2), np.float32), out=f32(2, 3))
+
+
+def test_bad_dtypes_via_raw_binding():
+    with pytest.raises(TypeError):
+        _core.gemm(f32(2, 2), nk.tensor(np.ones((2, 2), np.int32)), f32(2, 2), False, False, 1.0, 0.0, "auto")
+    with pytest.raises(TypeError):
+        _core.gemm(nk.tensor(np.ones((2, 2), np.int64)), f32(2, 2), f32(2, 2), False, False, 1.0, 0.0, "auto")
+    with pytest.raises(TypeError):
+        _core.gemm(f32(2, 2), f32(2, 2), np.ones((2, 2), np.float64), False, False, 1.0, 0.0, "auto")
+    with pytest.raises(TypeError, match="NumPy array or neurokern Tensor"):
+        ops.matmul({"not": "an array"}, np.ones((2, 2), np.float32))
+    with pytest.raises(TypeError, match="numeric data"):
+        ops.matmul(np.array([["a", "b"]]), np.ones((2, 2), np.float32))
+
+
+def test_aliasing_is_rejected():
+    c = f32(4, 4)
+    with pytest.raises(ValueError, match="alias"):
+        _core.gemm(c, c, f32(4, 4), False, False, 1.0, 0.0, "auto")
+    buf = np.ones((8, 4), np.float32)  # two overlapping views of one buffer
+    with pytest.raises(ValueError, match="alias"):
+        _core.gemm(nk.tensor(buf[2:6]), f32(4, 4), nk.tensor(buf[0:4]), False, False, 1.0, 0.0, "auto")
+
+
+def test_unknown_variant_and_isa_too_high():
+    with pytest.raises(ValueError, match="unknown gemm variant 'fastest'.*naive"):
+        _core.gemm(f32(2, 2), f32(2, 2), f32(2, 2), False, False, 1.0, 0.0, "fastest")
+    with pytest.raises(ValueError, match="unknown gemm variant"):  # checked even for empty shapes
+        _core.gemm(f32(0, 2), f32(0, 2), f32(2, 2), False, False, 1.0, 0.0, "fastest")
+    if ops.cpu_isa() == "scalar":
+        pytest.skip("this CPU has no ISA above scalar to refuse")
+    prev = ops.set_isa("scalar")
+    try:
+        with pytest.raises(ValueError, match="packed_avx2' needs avx2 but the active ISA is scalar"):
+            _core.gemm(f32(2, 2), f32(2, 2), f32(2, 2), False, False, 1.0, 0.0, "packed_avx2")
+    finally:
+        ops.set_isa(prev)
+
+
+def test_bad_leading_dimensions():
+    with pytest.raises(ValueError, match="lda=2 must be >= the stored row length of a"):
+        _core.gemm_strided(f32(3, 3), f32(3, 3), f32(3, 3), 3, 3, 3, 2, 3, 3)
+    with pytest.raises(ValueError, match="ldc=2 must be >= n"):
+        _core.gemm_strided(f32(3, 3), f32(3, 3), f32(3, 3), 3, 3, 3, 3, 3, 2)
+    with pytest.raises(ValueError, match="b has 9 elements"):
+        _core.gemm_strided(f32(3, 3), f32(3, 3), f32(3, 3), 3, 3, 3, 3, 4, 3)
+    with pytest.raises(ValueError, match=">= 0"):
+        _core.gemm_strided(f32(3, 3), f32(3, 3), f32(3, 3), -1, 3, 3, 3, 3, 3)
