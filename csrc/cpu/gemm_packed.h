@@ -23,10 +23,14 @@
 // beta == 0 never reads C.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "core/parallel.h"
 #include "cpu/gemm.h"
@@ -38,8 +42,9 @@ struct Blocking {
   int64_t mc, kc, nc;
 };
 
-// A 64-byte aligned scratch buffer per calling thread, grown on demand and kept: allocating (and
-// page-faulting) a fresh megabyte per call costs more than a small GEMM.
+// Packing scratch per calling thread, grown on demand and kept: allocating (and page-faulting) a
+// fresh megabyte per call costs more than a small GEMM. Aligned to 2 MB so that with transparent huge
+// pages the ~1 MB A block sits in one huge page (fewer TLB misses while streaming it from L2).
 inline float* scratch(int slot, int64_t floats) {
   struct Buf {
     float* p = nullptr;
@@ -50,13 +55,45 @@ inline float* scratch(int slot, int64_t floats) {
   Buf& b = bufs[slot];
   if (b.n < floats) {
     std::free(b.p);
-    int64_t bytes = ((floats * 4 + 4095) / 4096) * 4096;
-    b.p = static_cast<float*>(std::aligned_alloc(4096, bytes));
+    constexpr int64_t kHuge = int64_t(2) << 20;
+    int64_t bytes = (floats * 4 + kHuge - 1) / kHuge * kHuge;
+    b.p = static_cast<float*>(std::aligned_alloc(kHuge, bytes));
     if (!b.p) throw std::bad_alloc();
     b.n = bytes / 4;
   }
   return b.p;
 }
+
+#if defined(__AVX2__)
+// Transpose-copy an 8 x kc8 block (kc8 a multiple of 8): src row r (of `rows` <= 8 valid rows, rows
+// ld apart) becomes lane r of dst[k * dld + 0..7]; lanes >= rows are written as zeros. Classic
+// 8x8 in-register transpose (unpack, shuffle, 128-bit permute), 24 shuffles per 64 floats.
+inline void transpose8_rows(float* dst, int64_t dld, const float* src, int64_t ld, int rows, int64_t kc8,
+                            int store_lanes) {
+  const __m256i store_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(store_lanes),
+                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  for (int64_t k = 0; k < kc8; k += 8) {
+    __m256 r[8];
+    for (int i = 0; i < 8; ++i) r[i] = i < rows ? _mm256_loadu_ps(src + i * ld + k) : _mm256_setzero_ps();
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    __m256 o[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+                   _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+                   _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+                   _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
+    for (int i = 0; i < 8; ++i) {
+      if (store_lanes == 8) _mm256_storeu_ps(dst + (k + i) * dld, o[i]);
+      else _mm256_maskstore_ps(dst + (k + i) * dld, store_mask, o[i]);
+    }
+  }
+}
+#endif
 
 // Pack op(A)[i0:i0+mc, p0:p0+kc] into slivers of MR rows: Ap[s][k][r] = op(A)[i0 + s*MR + r][p0 + k].
 // Rows past mc in the last sliver are zero-filled (the portable kernel computes the full tile).
@@ -68,18 +105,27 @@ void pack_a(float* Ap, const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, in
     int64_t r0 = i0 + s * MR, rows = std::min<int64_t>(MR, i0 + mc - r0);
     if (g.trans_a) {  // A stored (K, M): for each k the MR values are contiguous
       const float* src = g.A + p0 * g.lda + r0;
-      for (int64_t k = 0; k < kc; ++k)
+      for (int64_t k = 0; k < kc; ++k) {
         for (int64_t r = 0; r < rows; ++r) dst[k * MR + r] = src[k * g.lda + r];
-    } else {          // A stored (M, K): a small transpose, row r is contiguous along k
-      const float* src = g.A + r0 * g.lda + p0;
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* row = src + r * g.lda;
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = row[k];
-      }
-    }
-    if (rows < MR)
-      for (int64_t k = 0; k < kc; ++k)
         for (int64_t r = rows; r < MR; ++r) dst[k * MR + r] = 0.0f;
+      }
+      continue;
+    }
+    // A stored (M, K): a small transpose, row r is contiguous along k.
+    const float* src = g.A + r0 * g.lda + p0;
+    int64_t k_done = 0;
+#if defined(__AVX2__)
+    k_done = kc / 8 * 8;
+    for (int r = 0; r < MR; r += 8) {  // groups of 8 rows (the last group of MR may be narrower)
+      const int lanes = std::min(8, MR - r);
+      const int valid = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(lanes, rows - r)));
+      transpose8_rows(dst + r, MR, src + r * g.lda, g.lda, valid, k_done, lanes);
+    }
+#endif
+    for (int64_t r = 0; r < MR; ++r) {
+      const float* row = src + r * g.lda;
+      for (int64_t k = k_done; k < kc; ++k) dst[k * MR + r] = r < rows ? row[k] : 0.0f;
+    }
   }
 }
 
@@ -88,6 +134,7 @@ void pack_a(float* Ap, const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, in
 template <int NR>
 void pack_b(float* Bp, const GemmArgs& g, int64_t j0, int64_t nc, int64_t p0, int64_t kc,
             int64_t q_begin, int64_t q_end) {
+  static_assert(NR % 8 == 0, "the transposing copy works on groups of 8 columns");
   for (int64_t q = q_begin; q < q_end; ++q) {
     float* dst = Bp + q * NR * kc;
     int64_t c0 = j0 + q * NR, cols = std::min<int64_t>(NR, j0 + nc - c0);
@@ -101,13 +148,16 @@ void pack_b(float* Bp, const GemmArgs& g, int64_t j0, int64_t nc, int64_t p0, in
       }
     } else {           // B stored (N, K): column c of op(B) is row c0 + c of B, contiguous along k
       const float* src = g.B + c0 * g.ldb + p0;
-      for (int64_t c = 0; c < cols; ++c) {
-        const float* s = src + c * g.ldb;
-        for (int64_t k = 0; k < kc; ++k) dst[k * NR + c] = s[k];
+      int64_t k_done = 0;
+#if defined(__AVX2__)
+      k_done = kc / 8 * 8;
+      for (int c = 0; c < NR; c += 8) {  // 8 columns at a time; columns >= cols become zeros
+        const int valid = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(8, cols - c)));
+        transpose8_rows(dst + c, NR, src + c * g.ldb, g.ldb, valid, k_done, 8);
       }
-      if (cols < NR)
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t c = cols; c < NR; ++c) dst[k * NR + c] = 0.0f;
+#endif
+      for (int64_t c = 0; c < NR; ++c)
+        for (int64_t k = k_done; k < kc; ++k) dst[k * NR + c] = c < cols ? src[c * g.ldb + k] : 0.0f;
     }
   }
 }
@@ -139,28 +189,34 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
 
   // Threads: one for tiny products (a parallel region costs a few us), else up to max_threads.
   const double flops = 2.0 * M * N * K;
-  int nt = flops < 3.0e6 ? 1 : max_threads;
+  int nt = flops < 4.0e6 ? 1 : max_threads;
 #ifdef NK_OPENMP
   if (omp_in_parallel()) nt = 1;  // called from inside another kernel's parallel loop
 #endif
   float* Bp = pack_b_needed ? scratch(0, KC * NC) : nullptr;
   float* Ap = scratch(1, MC * KC);
 
+  // Work is handed out dynamically: a shared ticket counter, never reset. In each (pc, ic) step every
+  // thread claims units until its claim runs past the last one, so the counter ends exactly
+  // `units + T` above where the step began (each thread makes one failing claim) and all threads
+  // can advance their `base` in lockstep. On a shared machine a thread that loses its core for a
+  // while no longer holds back half of the work. Which thread computes a tile never changes the
+  // arithmetic: each C tile is summed in the same order, so results do not depend on thread count.
+  std::atomic<int64_t> ticket{0};
+
 #ifdef NK_OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
   {
     const int t = thread_id(), T = thread_count();
+    int64_t base = 0;
     for (int64_t jc = 0; jc < N; jc += NC) {
       const int64_t nc = std::min(NC, N - jc);
       const int64_t panels = (nc + NR - 1) / NR;
-      // Threads split B panels both for packing and for compute (same ranges: each core computes
-      // with the panels it packed, still hot in its own cache).
-      const int64_t q_begin = panels * t / T, q_end = panels * (t + 1) / T;
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         const float beta = pc == 0 ? g.beta : 1.0f;
-        if (pack_b_needed) pack_b<NR>(Bp, g, jc, nc, pc, kc, q_begin, q_end);
+        if (pack_b_needed) pack_b<NR>(Bp, g, jc, nc, pc, kc, panels * t / T, panels * (t + 1) / T);
         for (int64_t ic = 0; ic < M; ic += MC) {
           const int64_t mc = std::min(MC, M - ic);
           const int64_t slivers = (mc + MR - 1) / MR;
@@ -168,22 +224,29 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
 #ifdef NK_OPENMP
 #pragma omp barrier
 #endif
-          // Compute: split N panels when there are enough of them, else split A slivers.
-          int64_t qb = 0, qe = panels, sb = 0, se = slivers;
-          if (panels >= 2 * T || slivers < T) { qb = q_begin; qe = q_end; }
-          else { sb = slivers * t / T; se = slivers * (t + 1) / T; }
-          for (int64_t q = qb; q < qe; ++q) {
-            const int64_t j = jc + q * NR;
-            const int cols = static_cast<int>(std::min<int64_t>(NR, N - j));
-            const float* bq = pack_b_needed ? Bp + q * NR * kc : g.B + pc * g.ldb + j;
-            const int64_t ldbp = pack_b_needed ? NR : g.ldb;
-            for (int64_t s = sb; s < se; ++s) {
-              const int64_t i = ic + s * MR;
-              const int rows = static_cast<int>(std::min<int64_t>(MR, M - i));
-              Kernel::tile(rows, cols, kc, Ap + s * MR * kc, bq, ldbp, pack_b_needed, g.C + i * g.ldc + j, g.ldc,
-                           g.alpha, beta);
+          // A unit is one B panel x all A slivers (split N) when there are enough panels, else one
+          // A sliver x all B panels (split M).
+          const bool split_n = panels >= 2 * T || slivers < T;
+          const int64_t units = split_n ? panels : slivers;
+          for (;;) {
+            const int64_t u = ticket.fetch_add(1, std::memory_order_relaxed) - base;
+            if (u >= units) break;
+            const int64_t qb = split_n ? u : 0, qe = split_n ? u + 1 : panels;
+            const int64_t sb = split_n ? 0 : u, se = split_n ? slivers : u + 1;
+            for (int64_t q = qb; q < qe; ++q) {
+              const int64_t j = jc + q * NR;
+              const int cols = static_cast<int>(std::min<int64_t>(NR, N - j));
+              const float* bq = pack_b_needed ? Bp + q * NR * kc : g.B + pc * g.ldb + j;
+              const int64_t ldbp = pack_b_needed ? NR : g.ldb;
+              for (int64_t s = sb; s < se; ++s) {
+                const int64_t i = ic + s * MR;
+                const int rows = static_cast<int>(std::min<int64_t>(MR, M - i));
+                Kernel::tile(rows, cols, kc, Ap + s * MR * kc, bq, ldbp, pack_b_needed,
+                             g.C + i * g.ldc + j, g.ldc, g.alpha, beta);
+              }
             }
           }
+          base += units + T;
 #ifdef NK_OPENMP
 #pragma omp barrier
 #endif
