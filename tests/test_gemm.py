@@ -16,9 +16,9 @@ _ISA_ORDER = ["scalar", "avx2", "avx512"]
 RUNNABLE = [v for v in _core.gemm_variants() if v[1] in ops.available_isas()]
 VARIANT_NAMES = [v[0] for v in RUNNABLE]
 TRANSPOSES = [(False, False), (True, False), (False, True), (True, True)]
-# Shapes that cross the cache blocks of the packed variants: M > MC (896 / 960), N > NC (4096),
-# K > KC (256), and a small-M case that reads B in place (rv mode) next to one that packs it.
-BLOCK_SHAPES = [(1000, 40, 300), (20, 4200, 9), (60, 4133, 17), (3, 50, 700)]
+# Shapes that cross the cache blocks of the packed variants: M > MC (448 / 960), N > NC (4096),
+# K > KC (448 / 256), and small-M cases that read B in place (rv mode) next to ones that pack it.
+BLOCK_SHAPES = [(1000, 40, 300), (130, 70, 900), (20, 4200, 9), (60, 4133, 17), (3, 50, 700)]
 
 
 @pytest.fixture(params=VARIANT_NAMES)

@@ -11,7 +11,7 @@
 //     for pc in K step KC:                pack B block -> panels of NR columns, k-major (Bp[k][NR])
 //       for ic in M step MC:              pack A block -> slivers of MR rows, k-major (Ap[k][MR]);
 //                                         the MC x KC A block (~1 MB) stays in L2
-//         for jr in nc step NR:           one KC x NR B panel stays in L1 across ...
+//         for jr in nc step NR:           one KC x NR B panel stays in L1 (or L2) across ...
 //           for ir in mc step MR:         ... every A sliver: micro-kernel, C tile in registers
 //
 // Both transposes are absorbed by the packing routines; the micro-kernel always sees Ap[k][MR] and
@@ -180,12 +180,17 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
       for (int64_t j = 0; j < N; ++j) g.C[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.C[i * g.ldc + j];
     return;
   }
-  const int64_t KC = std::min(blk.kc, K);
-  const int64_t MC = std::min<int64_t>(blk.mc, (M + MR - 1) / MR * MR);
+  // Blocks of equal size rather than full blocks plus a thin remainder (K = 400 -> 2 x 200, not
+  // 256 + 144): the same number of C passes, and no short last pass that is all overhead.
+  const int64_t KC = (K + (K + blk.kc - 1) / blk.kc - 1) / ((K + blk.kc - 1) / blk.kc);
+  const int64_t m_blocks = (M + blk.mc - 1) / blk.mc;
+  const int64_t MC = ((M + m_blocks - 1) / m_blocks + MR - 1) / MR * MR;
   const int64_t NC = std::min<int64_t>(blk.nc, (N + NR - 1) / NR * NR);
 
-  // rv mode: B row-major and few rows of A to reuse a packed B panel -> read B in place.
-  const bool pack_b_needed = g.trans_b || M > 4 * MR;
+  // rv mode: B row-major and at most 8 slivers of A to reuse a packed B panel -> read B in place.
+  // Measured at M = 64 and 100 (K, N = 512..784): packing B then costs more than it saves, mostly
+  // with 2 threads (the packing pass is memory-bound and ends in a barrier).
+  const bool pack_b_needed = g.trans_b || M > 8 * MR;
 
   // Threads: one for tiny products (a parallel region costs a few us), else up to max_threads.
   const double flops = 2.0 * M * N * K;
