@@ -24,6 +24,8 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <memory>
+#include <thread>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -162,6 +164,25 @@ void pack_b(float* Bp, const GemmArgs& g, int64_t j0, int64_t nc, int64_t p0, in
   }
 }
 
+// Per-step work counters of the packed driver (see gemm_packed_driver).
+struct StepCounters {
+  std::atomic<int64_t> pack_claim{0}, pack_done{0}, comp_claim{0}, comp_done{0};
+};
+
+// Wait until counter >= target: spin briefly, then yield the core. Yielding matters on a shared
+// machine: if the thread we wait for was preempted, our spinning would keep it off the CPU.
+inline void wait_for(const std::atomic<int64_t>& counter, int64_t target) {
+  for (int spin = 0; counter.load(std::memory_order_acquire) < target; ++spin) {
+    if (spin < 256) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
 // Kernel must provide:
 //   static constexpr int MR, NR;   register tile
 //   static void tile(int rows, int cols, int64_t kc, const float* Ap, const float* Bp, int64_t ldbp,
@@ -189,7 +210,7 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
 
   // rv mode: B row-major and at most 8 slivers of A to reuse a packed B panel -> read B in place.
   // Measured at M = 64 and 100 (K, N = 512..784): packing B then costs more than it saves, mostly
-  // with 2 threads (the packing pass is memory-bound and ends in a barrier).
+  // with 2 threads (the packing pass is memory-bound and everyone waits for it to finish).
   const bool pack_b_needed = g.trans_b || M > 8 * MR;
 
   // Threads: one for tiny products (a parallel region costs a few us), else up to max_threads.
@@ -201,41 +222,47 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
   float* Bp = pack_b_needed ? scratch(0, KC * NC) : nullptr;
   float* Ap = scratch(1, MC * KC);
 
-  // Work is handed out dynamically: a shared ticket counter, never reset. In each (pc, ic) step every
-  // thread claims units until its claim runs past the last one, so the counter ends exactly
-  // `units + T` above where the step began (each thread makes one failing claim) and all threads
-  // can advance their `base` in lockstep. On a shared machine a thread that loses its core for a
-  // while no longer holds back half of the work. Which thread computes a tile never changes the
-  // arithmetic: each C tile is summed in the same order, so results do not depend on thread count.
-  std::atomic<int64_t> ticket{0};
+  // Threads never meet at a barrier. Each (jc, pc, ic) step has its own claim/done counters:
+  // threads claim packing units (B panels at the first ic of a pc, then A slivers), wait until all
+  // are packed, claim compute units, and before the next step's packing overwrites the buffers (and
+  // its kernels accumulate into the same C tiles) wait until every compute unit of this step is done.
+  // A thread that loses its core on a shared machine therefore holds back at most the unit it is
+  // working on, and a worker that starts late finds the work done and falls straight through. Which
+  // thread computes a tile never changes the arithmetic (each C tile sums in the same order), so
+  // results do not depend on the thread count.
+  const int64_t steps = ((N + NC - 1) / NC) * ((K + KC - 1) / KC) * ((M + MC - 1) / MC);
+  std::unique_ptr<StepCounters[]> sync(new StepCounters[steps]);
 
 #ifdef NK_OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
   {
-    const int t = thread_id(), T = thread_count();
-    int64_t base = 0;
+    int64_t step = 0, prev_units = 0;
     for (int64_t jc = 0; jc < N; jc += NC) {
       const int64_t nc = std::min(NC, N - jc);
       const int64_t panels = (nc + NR - 1) / NR;
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         const float beta = pc == 0 ? g.beta : 1.0f;
-        if (pack_b_needed) pack_b<NR>(Bp, g, jc, nc, pc, kc, panels * t / T, panels * (t + 1) / T);
-        for (int64_t ic = 0; ic < M; ic += MC) {
+        for (int64_t ic = 0; ic < M; ic += MC, ++step) {
+          StepCounters& st = sync[step];
           const int64_t mc = std::min(MC, M - ic);
           const int64_t slivers = (mc + MR - 1) / MR;
-          pack_a<MR>(Ap, g, ic, mc, pc, kc, slivers * t / T, slivers * (t + 1) / T);
-#ifdef NK_OPENMP
-#pragma omp barrier
-#endif
+          if (step > 0) wait_for(sync[step - 1].comp_done, prev_units);
+          // Packing: B panels first (only when this pc's B block is new), then A slivers.
+          const int64_t b_units = ic == 0 && pack_b_needed ? panels : 0;
+          const int64_t pack_units = b_units + slivers;
+          for (int64_t u; (u = st.pack_claim.fetch_add(1, std::memory_order_relaxed)) < pack_units;) {
+            if (u < b_units) pack_b<NR>(Bp, g, jc, nc, pc, kc, u, u + 1);
+            else pack_a<MR>(Ap, g, ic, mc, pc, kc, u - b_units, u - b_units + 1);
+            st.pack_done.fetch_add(1, std::memory_order_release);
+          }
+          wait_for(st.pack_done, pack_units);
           // A unit is one B panel x all A slivers (split N) when there are enough panels, else one
           // A sliver x all B panels (split M).
-          const bool split_n = panels >= 2 * T || slivers < T;
+          const bool split_n = panels >= 2 * nt || slivers < nt;
           const int64_t units = split_n ? panels : slivers;
-          for (;;) {
-            const int64_t u = ticket.fetch_add(1, std::memory_order_relaxed) - base;
-            if (u >= units) break;
+          for (int64_t u; (u = st.comp_claim.fetch_add(1, std::memory_order_relaxed)) < units;) {
             const int64_t qb = split_n ? u : 0, qe = split_n ? u + 1 : panels;
             const int64_t sb = split_n ? 0 : u, se = split_n ? slivers : u + 1;
             for (int64_t q = qb; q < qe; ++q) {
@@ -250,14 +277,14 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
                              g.C + i * g.ldc + j, g.ldc, g.alpha, beta);
               }
             }
+            st.comp_done.fetch_add(1, std::memory_order_release);
           }
-          base += units + T;
-#ifdef NK_OPENMP
-#pragma omp barrier
-#endif
+          prev_units = units;
         }
       }
     }
+    // Every thread leaves only when the last step is complete (its C tiles are written).
+    wait_for(sync[steps - 1].comp_done, prev_units);
   }
 }
 
