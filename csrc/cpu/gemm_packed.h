@@ -1,7 +1,7 @@
 // gemm_packed.h - the ISA-independent half of the packed SGEMM variants: cache blocking, packing,
-// threading. Included only by gemm_avx2.cpp and gemm_avx512.cpp, each of which supplies a Kernel
-// (micro-kernel + register tile) and compiles this driver with its own ISA flags. Everything here
-// sits in an anonymous namespace so the two ISA builds never merge at link time (ODR).
+// threading. Included only by gemm.cpp (portable kernel), gemm_avx2.cpp and gemm_avx512.cpp, each of
+// which supplies a Kernel (micro-kernel + register tile) and compiles this driver with its own ISA
+// flags. Everything here sits in an anonymous namespace so the builds never merge at link time (ODR).
 //
 // Size letters: M rows of C, N columns of C, K the reduction length (C[M,N] = op(A)[M,K] @ op(B)[K,N]).
 // Register tile MR x NR (NR = NV vectors of VL floats along N, the contiguous dimension of C).
@@ -10,7 +10,7 @@
 //   for jc in N step NC:                  B block KC x NC lives in L3
 //     for pc in K step KC:                pack B block -> panels of NR columns, k-major (Bp[k][NR])
 //       for ic in M step MC:              pack A block -> slivers of MR rows, k-major (Ap[k][MR]);
-//                                         the MC x KC A block (~1 MB) stays in L2
+//                                         the MC x KC A block (~0.8-1 MB) stays in L2
 //         for jr in nc step NR:           one KC x NR B panel stays in L1 (or L2) across ...
 //           for ir in mc step MR:         ... every A sliver: micro-kernel, C tile in registers
 //
@@ -21,15 +21,18 @@
 // has fewer columns (fewer vectors plus a lane mask on the last one); packed B is zero-padded.
 // alpha/beta are applied once per C tile store; for pc > 0 the kernel accumulates (beta = 1).
 // beta == 0 never reads C.
+// Threads (OpenMP, one parallel region per call; one thread below 4 MFLOP or inside another
+// parallel region): packing units (B panels, A slivers) and compute units (a B panel x all slivers,
+// or a sliver x all panels when N is narrow) are claimed from per-step atomic counters, no barriers.
 #pragma once
 #include <algorithm>
 #include <atomic>
-#include <memory>
-#include <thread>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <thread>
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
