@@ -1,0 +1,610 @@
+"""Model: the training engine shared by Sequential (and later functional models).
+
+A subclass provides `layers`, `forward(x, training) -> (y, ctx)`, `backward(ctx, dy, need_dx)`,
+`output_activation` / `backward_from_pre_activation` and `_build_from_shape(input_shape)`. This file
+does the rest, with Keras semantics: compile, fit, evaluate, predict, train_on_batch, test_on_batch,
+summary, get/set/save/load weights.
+
+One training step (`_train_step`):
+    for each trained weight w: w.grad = zeroed buffer      ops.fill (other weights: grad = None)
+    y, ctx = forward(x, training=True)
+    if the output activation fuses with the loss (softmax + CE, sigmoid + BCE):
+        loss, dz = loss.fused_forward_backward(y_true, y);  backward_from_pre_activation(ctx, dz)
+    else:
+        loss, dy = loss.forward_backward(y_true, y);        backward(ctx, dy)
+    regularizers: loss += penalty(w); w.grad += d penalty
+    optimizer.apply_gradients([(w.grad, w.value) ...])
+
+Trainable weights are fixed when compile() is called (the Keras 3 rule: a sub-model can be trained
+in one compiled model and frozen in another, as in the GAN recipe). If the trainable set changes
+after compile, fit/train_on_batch warn once and keep training the compiled set: call compile() again
+to pick up the change.
+
+NumPy is used here only for data handling: converting inputs, batching, shuffling, reading out
+predictions for metrics.
+"""
+import math
+import time
+import warnings
+
+import numpy as np
+
+import neurokern as nk
+from neurokern import callbacks as callbacks_module
+from neurokern import metrics as metrics_module
+from neurokern import ops, utils
+from neurokern._core import Tensor
+from neurokern.layers.base import Layer, _shape_str
+from neurokern.models import saving
+
+__all__ = ["Model"]
+
+
+def _positive_int(name, value, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def _verbose(value):
+    if value == "auto":
+        return 1
+    if value not in (0, 1, 2) or isinstance(value, bool):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'. Received: verbose={value!r}")
+    return int(value)
+
+
+def _to_numpy(data, what):
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    if isinstance(data, dict) or (isinstance(data, (list, tuple)) and any(isinstance(d, (np.ndarray, Tensor))
+                                                                          for d in data)):
+        raise TypeError(f"{what} must be a single array: models with several inputs/outputs are not supported "
+                        f"yet. Received: {what} of type {type(data).__name__}")
+    arr = np.asarray(data)
+    if arr.dtype == object:
+        raise TypeError(f"{what} must be numeric (e.g. a float32 NumPy array). Received: {what} with dtype object")
+    return arr
+
+
+class Model(Layer):
+    """Base class of models. Not usable on its own yet: use Sequential."""
+
+    def __init__(self, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._metric_ids = []
+        self._metrics = None
+        self._compiled_trainable = []
+        self._warned_trainable = False
+
+    # ---- subclass API ---------------------------------------------------------------------------
+    @property
+    def layers(self):
+        raise NotImplementedError
+
+    def _sublayers(self):
+        return self.layers
+
+    def _build_from_shape(self, input_shape):
+        raise NotImplementedError
+
+    def _input_layer_name(self):
+        return self.layers[0].name if self.layers else self.name
+
+    # ---- compile ---------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=None, steps_per_execution=1, jit_compile="auto"):
+        """Set the optimizer, loss and metrics, and fix the set of trainable weights (see module doc).
+        `run_eagerly`, `steps_per_execution` and `jit_compile` are accepted for Keras compatibility and ignored
+        (neurokern always runs eagerly, one step at a time)."""
+        from neurokern import losses, optimizers
+
+        if loss_weights is not None or weighted_metrics is not None:
+            raise NotImplementedError("loss_weights / weighted_metrics need multi-output models, which neurokern "
+                                      "does not support yet")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss) if loss is not None else None
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
+            metrics = [metrics]
+        elif isinstance(metrics, dict):
+            raise NotImplementedError("metrics as a dict need multi-output models (not supported yet); pass a list")
+        metrics = list(metrics)
+        for m in metrics:  # fail at compile, not at the first batch
+            if not (isinstance(m, str) and m in ("accuracy", "acc")):
+                metrics_module.get(m)
+        self._metric_ids = metrics
+        self._metrics = None
+        self._compiled_trainable = self._current_trainable() if self.built else None
+        self._warned_trainable = False
+        self.compiled = True
+
+    def _loss_name(self):
+        name = getattr(self.loss, "name", None) or type(self.loss).__name__
+        import re
+        return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+    def _is_sparse_loss(self):
+        return "sparse" in self._loss_name()
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in (self._metrics or [])] if self.compiled else []
+
+    @property
+    def metrics(self):
+        return list(self._metrics or [])
+
+    def _build_metrics(self, y_true_shape, y_pred_shape):
+        if self._metrics is None:
+            self._metrics = [metrics_module.resolve(m, self._loss_name(), y_true_shape, y_pred_shape)
+                             if isinstance(m, str) else metrics_module.get(m) for m in self._metric_ids]
+            names = [m.name for m in self._metrics]
+            dup = {n for n in names if names.count(n) > 1}
+            if dup:
+                raise ValueError(f"two metrics are named {sorted(dup)}: give them distinct names")
+        return self._metrics
+
+    def reset_metrics(self):
+        for m in self._metrics or []:
+            m.reset_state()
+
+    # ---- trainable bookkeeping -------------------------------------------------------------------
+    def _current_trainable(self):
+        out, seen = [], set()
+        for w in self.trainable_weights:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    def _trained_weights(self):
+        """The weights a training step updates: the set fixed at compile(), with a one-time warning if the
+        trainable flags changed since."""
+        if self._compiled_trainable is None:  # compiled before the model was built
+            self._compiled_trainable = self._current_trainable()
+        current = self._current_trainable()
+        if not self._warned_trainable and [id(w) for w in current] != [id(w) for w in self._compiled_trainable]:
+            self._warned_trainable = True
+            before = {id(w) for w in self._compiled_trainable}
+            now = {id(w) for w in current}
+            changed = sorted({w.path.split("/")[0] for w in self._all_weights() if (id(w) in before) != (id(w) in now)})
+            warnings.warn(
+                f"model '{self.name}': the trainable weights changed after compile() (layers {changed}). Training "
+                "keeps updating the set fixed at compile() (Keras 3 rule). This is expected in the GAN recipe "
+                "(discriminator.trainable = False before compiling the combined model); otherwise call compile() "
+                "again.", UserWarning, stacklevel=3)
+        return self._compiled_trainable
+
+    # ---- data handling ---------------------------------------------------------------------------
+    def _check_built_for(self, x_shape):
+        """Build from the data's shape on first use, or check the data against the built input shape."""
+        shape = (None,) + tuple(int(d) for d in x_shape[1:])
+        if not self.built:
+            self._build_from_shape(shape)
+            return
+        expected = self.input_shape
+        first = self.layers[0].name if self.layers else self.name
+        if len(expected) != len(shape) or any(e is not None and e != s for e, s in zip(expected[1:], shape[1:])):
+            raise ValueError(f"Input 0 of layer '{first}' is incompatible with the layer: model '{self.name}' "
+                             f"expects inputs of shape {_shape_str(expected)}, but received input with shape "
+                             f"{_shape_str((x_shape[0],) + tuple(x_shape[1:]))}")
+
+    def _prepare_x(self, x, what="x"):
+        if x is None:
+            raise ValueError(f"{what} is None: pass the input data as a NumPy array")
+        arr = _to_numpy(x, what)
+        if arr.ndim == 0:
+            raise ValueError(f"{what} must have a batch axis. Received: {what} with shape ()")
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"{what} must be numeric. Received: {what} with dtype {arr.dtype}")
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        self._check_built_for(arr.shape)
+        return arr
+
+    def _prepare_y(self, y, n, what="y"):
+        if y is None:
+            raise ValueError(f"{what} is None: fit/evaluate need targets")
+        arr = _to_numpy(y, what)
+        if arr.ndim == 0:
+            raise ValueError(f"{what} must have a batch axis. Received: {what} with shape ()")
+        if len(arr) != n:
+            raise ValueError(f"Data cardinality is ambiguous: x has {n} samples but {what} has {len(arr)}. Make sure "
+                             "all arrays contain the same number of samples.")
+        out_shape = self.output_shape
+        if self._is_sparse_loss():
+            if arr.dtype.kind == "f":
+                if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+                    raise ValueError(f"{what}: sparse_categorical_crossentropy needs integer class labels; got "
+                                     "non-integer values")
+            elif arr.dtype.kind not in "iub":
+                raise TypeError(f"{what} must hold integer class labels. Received dtype {arr.dtype}")
+            labels = arr.astype(np.int64)
+            if labels.ndim == len(out_shape) and labels.shape[-1] == 1:
+                labels = labels.reshape(labels.shape[:-1])
+            if labels.shape[1:] != tuple(out_shape[1:-1]):
+                raise ValueError(f"{what} has shape {arr.shape}, but the sparse loss expects one integer label per "
+                                 f"sample for output '{self.layers[-1].name}' of shape {_shape_str(out_shape)}: "
+                                 f"shape ({n},). For one-hot {what} use loss='categorical_crossentropy'")
+            classes = out_shape[-1]
+            if labels.size and (labels.min() < 0 or (classes is not None and labels.max() >= classes)):
+                raise ValueError(f"{what}: labels must be in [0, {classes}) for output '{self.layers[-1].name}' with "
+                                 f"{classes} units; found values from {labels.min()} to {labels.max()}")
+            return np.ascontiguousarray(labels)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"{what} must be numeric. Received: {what} with dtype {arr.dtype}")
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if arr.ndim == len(out_shape) - 1 and out_shape[-1] == 1:
+            arr = arr.reshape(arr.shape + (1,))
+        if len(arr.shape) != len(out_shape) or any(o is not None and o != a
+                                                   for o, a in zip(out_shape[1:], arr.shape[1:])):
+            hint = ""
+            if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1 and (out_shape[-1] or 0) > 1):
+                hint = (f" For integer class labels use loss='sparse_categorical_crossentropy', or one-hot encode "
+                        f"them with neurokern.utils.to_categorical({what}, {out_shape[-1]}).")
+            raise ValueError(f"{what} has shape {arr.shape}, but the output of layer '{self.layers[-1].name}' has "
+                             f"shape {_shape_str(out_shape)}: the target shape must match the output.{hint}")
+        return arr
+
+    # ---- one step --------------------------------------------------------------------------------
+    def _assign_grads(self, trained):
+        for w in self._all_weights():
+            w.grad = None
+        for w in trained:
+            g = w.grad_buffer()
+            ops.fill(g, 0.0)
+            w.grad = g
+
+    def _loss_and_backward(self, y_true_t, y_pred, ctx, trained):
+        act = self.output_activation
+        if act is not None and self.loss.fuses_with(getattr(act, "name", None)):
+            loss, dz = self.loss.fused_forward_backward(y_true_t, y_pred)
+            if trained:
+                self.backward_from_pre_activation(ctx, dz, need_dx=False)
+        elif trained:
+            loss, dy = self.loss.forward_backward(y_true_t, y_pred)
+            self.backward(ctx, dy, need_dx=False)
+        else:
+            loss = self.loss(y_true_t, y_pred)
+        return float(loss)
+
+    def _regularization(self, trained):
+        """Penalty of every regularized weight; adds its gradient into the trained ones."""
+        total = 0.0
+        trained_ids = {id(w) for w in trained}
+        for w in self._all_weights():
+            if w.regularizer is not None:
+                total += w.regularizer.penalty(w.value)
+                if id(w) in trained_ids:
+                    w.regularizer.accumulate_grad(w.grad, w.value)
+        return total
+
+    def _train_step(self, x_t, y_np):
+        trained = self._trained_weights()
+        self._assign_grads(trained)
+        y_pred, ctx = self.forward(x_t, training=True)
+        loss = self._loss_and_backward(nk.tensor(y_np), y_pred, ctx, trained)
+        loss += self._regularization(trained)
+        if trained:
+            self.optimizer.apply_gradients([(w.grad, w.value) for w in trained])
+        return loss, y_pred
+
+    def _test_step(self, x_t, y_np):
+        y_pred, _ = self.forward(x_t, training=False)
+        loss = float(self.loss(nk.tensor(y_np), y_pred))
+        loss += sum(w.regularizer.penalty(w.value) for w in self._all_weights() if w.regularizer is not None)
+        return loss, y_pred
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(f"You must call compile() before {what}().")
+        if self.loss is None:
+            raise ValueError(f"The model must be compiled with a loss before {what}(): "
+                             "model.compile(optimizer=..., loss=...)")
+
+    # ---- fit -------------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train for `epochs` epochs (Keras semantics); returns the History callback.
+
+        validation_split takes the LAST fraction of x/y (before shuffling), as Keras does.
+        Each epoch shuffles the training samples with neurokern's generator when shuffle=True."""
+        self._require_compiled("fit")
+        if class_weight is not None or sample_weight is not None:
+            raise NotImplementedError("class_weight / sample_weight are not supported yet")
+        if steps_per_epoch is not None or validation_steps is not None:
+            raise NotImplementedError("steps_per_epoch / validation_steps are for generators, which are not "
+                                      "supported yet: pass NumPy arrays")
+        batch_size = _positive_int("batch_size", batch_size, allow_none=True) or 32
+        val_batch = _positive_int("validation_batch_size", validation_batch_size, allow_none=True) or batch_size
+        validation_freq = _positive_int("validation_freq", validation_freq)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer. Received: epochs={epochs!r}")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+            raise ValueError(f"initial_epoch must be a non-negative integer. Received: initial_epoch={initial_epoch!r}")
+        verbose = _verbose(verbose)
+        try:
+            validation_split = float(validation_split)
+        except (TypeError, ValueError):
+            validation_split = float("nan")
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1). Received: validation_split={validation_split!r}")
+
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val). Received: validation_data of type "
+                                 f"{type(validation_data).__name__}")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                raise NotImplementedError("validation sample weights are not supported yet")
+            x_val = self._prepare_x(validation_data[0], "validation_data[0]")
+            y_val = self._prepare_y(validation_data[1], len(x_val), "validation_data[1]")
+        elif validation_split > 0:
+            split_at = int(math.floor(len(x) * (1.0 - validation_split)))
+            if split_at == 0 or split_at == len(x):
+                raise ValueError(f"validation_split={validation_split} leaves no {'training' if split_at == 0 else 'validation'}"
+                                 f" samples out of {len(x)}")
+            x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]
+        else:
+            x_val = y_val = None
+        n = len(x)
+        if n == 0:
+            raise ValueError("fit received no samples (x is empty)")
+        steps = math.ceil(n / batch_size)
+        cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=epochs, steps=steps, mode="train")
+        self.history = cbs.history
+        self.stop_training = False
+        self._build_metrics(y.shape, self.output_shape)
+        logs = {}
+        cbs.on_train_begin()
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                order = utils.get_rng().permutation(n) if shuffle else None
+                total, seen = 0.0, 0
+                for step in range(steps):
+                    cbs.on_train_batch_begin(step)
+                    if order is None:
+                        xb, yb = x[step * batch_size:(step + 1) * batch_size], y[step * batch_size:(step + 1) * batch_size]
+                    else:
+                        idx = order[step * batch_size:(step + 1) * batch_size]
+                        xb, yb = x[idx], y[idx]
+                    xb = np.ascontiguousarray(xb)
+                    loss, y_pred = self._train_step(nk.tensor(xb), np.ascontiguousarray(yb))
+                    total += loss * len(xb)
+                    seen += len(xb)
+                    logs = self._logs(total / seen, yb, y_pred)
+                    cbs.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                epoch_logs = dict(logs)
+                if x_val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_arrays(x_val, y_val, val_batch)
+                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, epoch_logs)
+                logs = epoch_logs
+                if self.stop_training:
+                    break
+        finally:
+            # also on KeyboardInterrupt: the weights are those of the last completed step, and callbacks
+            # (e.g. EarlyStopping's restore) still get their on_train_end
+            cbs.on_train_end(logs)
+        return self.history
+
+    def _logs(self, loss, y_np, y_pred):
+        """Running logs for the current epoch: mean loss so far, and every metric updated with this batch."""
+        pred = y_pred.numpy()
+        logs = {"loss": loss}
+        for m in self._metrics:
+            m.update_state(y_np, pred)
+            logs[m.name] = float(m.result())
+        return logs
+
+    # ---- evaluate / predict ----------------------------------------------------------------------
+    def _evaluate_arrays(self, x, y, batch_size, cbs=None):
+        """{'loss': mean loss, metric: value} over x/y in inference mode (metrics reset first)."""
+        self._build_metrics(y.shape, self.output_shape)
+        self.reset_metrics()
+        total, seen, logs = 0.0, 0, {}
+        steps = math.ceil(len(x) / batch_size)
+        for step in range(steps):
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
+            xb = x[step * batch_size:(step + 1) * batch_size]
+            yb = y[step * batch_size:(step + 1) * batch_size]
+            loss, y_pred = self._test_step(nk.tensor(np.ascontiguousarray(xb)), np.ascontiguousarray(yb))
+            total += loss * len(xb)
+            seen += len(xb)
+            logs = self._logs(total / seen, yb, y_pred)
+            if cbs is not None:
+                cbs.on_test_batch_end(step, logs)
+        self.reset_metrics()
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """[loss, *metrics] in inference mode (a float when there are no metrics; a dict with return_dict)."""
+        self._require_compiled("evaluate")
+        if sample_weight is not None or steps is not None:
+            raise NotImplementedError("sample_weight / steps are not supported by evaluate yet")
+        batch_size = _positive_int("batch_size", batch_size, allow_none=True) or 32
+        verbose = _verbose(verbose)
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        if len(x) == 0:
+            raise ValueError("evaluate received no samples (x is empty)")
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                            steps=math.ceil(len(x) / batch_size), mode="test")
+        cbs.on_test_begin()
+        logs = self._evaluate_arrays(x, y, batch_size, cbs)
+        cbs.on_test_end(logs)
+        if return_dict:
+            return dict(logs)
+        values = [logs["loss"]] + [logs[m.name] for m in self._metrics]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+        """Outputs for x in inference mode, as a NumPy array, computed `batch_size` samples at a time."""
+        if steps is not None:
+            raise NotImplementedError("predict(steps=...) is for generators, which are not supported yet")
+        batch_size = _positive_int("batch_size", batch_size, allow_none=True) or 32
+        verbose = _verbose(verbose)
+        x = self._prepare_x(x)
+        n_steps = math.ceil(len(x) / batch_size)
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                            steps=n_steps, mode="predict")
+        cbs.on_predict_begin()
+        out = np.empty((len(x),) + tuple(self.output_shape[1:]), dtype=np.float32) \
+            if all(d is not None for d in self.output_shape[1:]) else None
+        parts = []
+        for step in range(n_steps):
+            cbs.on_predict_batch_begin(step)
+            xb = np.ascontiguousarray(x[step * batch_size:(step + 1) * batch_size])
+            y_pred, _ = self.forward(nk.tensor(xb), training=False)
+            if out is not None:
+                out[step * batch_size:step * batch_size + len(xb)] = y_pred.numpy()
+            else:
+                parts.append(np.array(y_pred.numpy(), copy=True))
+            cbs.on_predict_batch_end(step)
+        cbs.on_predict_end()
+        if out is None:
+            out = np.concatenate(parts) if parts else np.zeros((0,) + tuple(self.output_shape[1:]), np.float32)
+        return out
+
+    def predict_on_batch(self, x):
+        x = self._prepare_x(x)
+        y_pred, _ = self.forward(nk.tensor(x), training=False)
+        return np.array(y_pred.numpy(), copy=True)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on (x, y). Returns this batch's loss (and metrics on this batch): unlike
+        Keras 3, values are per call, not running means across calls."""
+        self._require_compiled("train_on_batch")
+        if sample_weight is not None or class_weight is not None:
+            raise NotImplementedError("sample_weight / class_weight are not supported yet")
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        self._build_metrics(y.shape, self.output_shape)
+        self.reset_metrics()
+        loss, y_pred = self._train_step(nk.tensor(x), y)
+        logs = self._logs(loss, y, y_pred)
+        self.reset_metrics()
+        return self._format_logs(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported yet")
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        self._build_metrics(y.shape, self.output_shape)
+        self.reset_metrics()
+        loss, y_pred = self._test_step(nk.tensor(x), y)
+        logs = self._logs(loss, y, y_pred)
+        self.reset_metrics()
+        return self._format_logs(logs, return_dict)
+
+    def _format_logs(self, logs, return_dict):
+        if return_dict:
+            return dict(logs)
+        values = [logs["loss"]] + [logs[m.name] for m in self._metrics]
+        return values[0] if len(values) == 1 else values
+
+    # ---- weights and files -----------------------------------------------------------------------
+    def save_weights(self, filepath, overwrite=True):
+        """Write every weight to an .npz file at exactly `filepath` (see models/saving.py)."""
+        import os
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath!r} exists and overwrite=False")
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Read weights written by save_weights. A corrupt or mismatched file raises ValueError naming the
+        layer, weight and shapes, and leaves the model unchanged."""
+        if skip_mismatch:
+            raise NotImplementedError("load_weights(skip_mismatch=True) is not supported")
+        saving.load_weights(self, filepath)
+
+    def save(self, filepath, overwrite=True):
+        """Architecture (JSON config) + weights in one .npz; read back with neurokern.models.load_model."""
+        import os
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath!r} exists and overwrite=False")
+        saving.save_weights(self, filepath, config={"class_name": type(self).__name__, "config": self.get_config()})
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            if name is not None:
+                raise ValueError("Provide only a layer name or a layer index, not both")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
+
+    # ---- summary ---------------------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False):
+        """Print the Keras-style table: Layer (type) | Output Shape | Param #, then the parameter totals."""
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by calling `build()` or by "
+                             "calling the model on a batch of data (or give the first layer an input shape).")
+        rows = []
+        for layer in self.layers:
+            shape = layer.output_shape
+            rows.append((f"{layer.name} ({type(layer).__name__})", _shape_str(shape),
+                         f"{layer.count_params():,}",
+                         "Y" if layer.trainable else "N"))
+        headers = ("Layer (type)", "Output Shape", "Param #", "Trainable")
+        ncols = 4 if show_trainable else 3
+        line_length = line_length or 65
+        positions = positions or ([.45, .85, 1.0] if ncols == 3 else [.33, .55, .67, 1.0])
+        if positions[-1] <= 1:
+            positions = [int(line_length * p) for p in positions]
+        # never truncate: widen a column if some entry does not fit
+        widths, prev = [], 0
+        for i, pos in enumerate(positions[:ncols]):
+            need = max(len(r[i]) for r in rows + [headers]) + 2
+            widths.append(max(pos - prev, need))
+            prev = pos
+        total_width = sum(widths) + 1
+
+        def fmt(cells):
+            return " " + "".join(str(c).ljust(w) for c, w in zip(cells[:ncols], widths)).rstrip()
+
+        lines = [f'Model: "{self.name}"', "_" * total_width, fmt(headers), "=" * total_width]
+        for i, r in enumerate(rows):
+            lines.append(fmt(r))
+            lines.append("_" * total_width if i < len(rows) - 1 else "=" * total_width)
+        if not rows:
+            lines.append("=" * total_width)
+        trainable = sum(w.size for w in self.trainable_weights)
+        total = sum(w.size for w in self.weights)
+        lines += [f"Total params: {total:,} ({_bytes(total * 4)})",
+                  f"Trainable params: {trainable:,} ({_bytes(trainable * 4)})",
+                  f"Non-trainable params: {total - trainable:,} ({_bytes((total - trainable) * 4)})",
+                  "_" * total_width]
+        out = print_fn or print
+        for line in lines:
+            out(line)
+
+
+def _bytes(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.2f} {unit}"
+        n /= 1024.0
