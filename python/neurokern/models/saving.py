@@ -65,7 +65,7 @@ def read_npz(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"no weights file at {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:  # our handle: closed on errors too
             return {k: f[k] for k in f.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
         raise ValueError(f"could not read {path!r} as a neurokern .npz weights file ({type(e).__name__}: {e}). "
