@@ -351,9 +351,8 @@ class Model(Layer):
             y_val = self._prepare_y(validation_data[1], len(x_val), "validation_data[1]")
         elif validation_split > 0:
             split_at = int(math.floor(len(x) * (1.0 - validation_split)))
-            if split_at == 0 or split_at == len(x):
-                raise ValueError(f"validation_split={validation_split} leaves no {'training' if split_at == 0 else 'validation'}"
-                                 f" samples out of {len(x)}")
+            if split_at == 0:  # (split_at < len(x) always holds for validation_split > 0)
+                raise ValueError(f"validation_split={validation_split} leaves no training samples out of {len(x)}")
             x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]
         else:
             x_val = y_val = None
