@@ -14,7 +14,7 @@ SELU_A, SELU_S = 1.6732632423543772, 1.0507009873554805
 
 
 def _sig(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free float64 logistic
+    return np.exp(-np.logaddexp(0.0, -x))  # overflow-free, accurate in both tails
 
 
 # name -> (forward(x, a), derivative(x, y, a), default alpha). Derivatives of the y-based ones use y.

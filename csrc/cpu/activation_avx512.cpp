@@ -1,15 +1,16 @@
-// activation_avx512.cpp - placeholder: forwards to the scalar path until the SIMD version lands.
+// activation_avx512.cpp - the avx512 path of the activation kernels: cpu/simd_math.inc and
+// cpu/activation_kernels.inc compiled on the 512-bit wrappers of cpu/simd.h (per-file flags from
+// CMakeLists.txt). Definitions and size letters: cpu/activation.cpp.
+#include <cmath>
+#include <cstdint>
+
 #include "cpu/activation.h"
+#include "cpu/simd.h"
 
 namespace nk {
 namespace act_avx512 {
-void forward(int act, float* y, const float* x, int64_t n, float alpha) { act_scalar::forward(act, y, x, n, alpha); }
-void backward(int act, float* dx, const float* dy, const float* x, const float* y, int64_t n, float alpha) {
-  act_scalar::backward(act, dx, dy, x, y, n, alpha);
-}
-void softmax_rows(float* y, const float* x, int64_t N, int64_t C, bool log) { act_scalar::softmax_rows(y, x, N, C, log); }
-void softmax_backward_rows(float* dx, const float* dy, const float* y, int64_t N, int64_t C, bool log) {
-  act_scalar::softmax_backward_rows(dx, dy, y, N, C, log);
-}
+using namespace nk::simd512;
+#include "cpu/simd_math.inc"
+#include "cpu/activation_kernels.inc"
 }  // namespace act_avx512
 }  // namespace nk
