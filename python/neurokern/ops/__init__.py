@@ -5,3 +5,5 @@ lines around one compiled kernel (csrc/cpu/<family>.cpp). One module per op fami
 """
 from neurokern.ops.gemm import matmul, gemm, gemm_variants  # noqa: F401
 from neurokern.ops.system import get_isa, set_isa, cpu_isa, available_isas  # noqa: F401
+from neurokern.ops.loss import *  # noqa: F401,F403  (names in loss.__all__)
+from neurokern.ops.optim import *  # noqa: F401,F403  (names in optim.__all__)
