@@ -33,7 +33,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "core/cpu_features.h"
 #include "core/parallel.h"
 
 namespace nk {
@@ -45,16 +47,32 @@ const float kHi = 1.0f - kLossEpsilon;  // = 0.99999988f
 
 bool big(int64_t N, int64_t D) { return N * D >= kParallelGrain; }
 
-// (1/N) sum_n row_loss(n), with row_loss returning a double; rows split over threads when large.
-// The per-sample losses also go to per_sample (N,) unless it is null.
+// (1/N) sum_n row_loss(n), with row_loss returning a double; the per-sample losses also go to
+// per_sample (N,) unless it is null. Large inputs split the rows into one contiguous block per
+// thread; the block sums are added in thread order, so the result does not depend on timing.
 template <typename RowLoss>
 float mean_over_rows(float* per_sample, int64_t N, int64_t D, RowLoss row_loss) {
+  auto block_sum = [&](int64_t b, int64_t e) {
+    double s = 0.0;
+    for (int64_t n = b; n < e; ++n) {
+      double l = row_loss(n);
+      if (per_sample) per_sample[n] = static_cast<float>(l);
+      s += l;
+    }
+    return s;
+  };
   double total = 0.0;
-#pragma omp parallel for reduction(+ : total) schedule(static) if (big(N, D))
-  for (int64_t n = 0; n < N; ++n) {
-    double l = row_loss(n);
-    if (per_sample) per_sample[n] = static_cast<float>(l);
-    total += l;
+  if (!big(N, D)) {
+    total = block_sum(0, N);
+  } else {
+    std::vector<double> partial(static_cast<size_t>(num_threads()), 0.0);
+#pragma omp parallel num_threads(static_cast<int>(partial.size()))
+    {
+      int64_t b, e;
+      thread_range(N, 1, &b, &e);
+      partial[static_cast<size_t>(thread_id())] = block_sum(b, e);
+    }
+    for (double s : partial) total += s;
   }
   return static_cast<float>(total / static_cast<double>(N));
 }

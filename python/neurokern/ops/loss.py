@@ -49,7 +49,7 @@ def labels(y):
     if arr.dtype.kind in "fb":
         if arr.size and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
             bad = arr.reshape(-1)[~(np.isfinite(arr) & (arr == np.round(arr))).reshape(-1)][0]
-            raise ValueError(f"sparse labels must be whole numbers (class indices). Received: label={bad!r}")
+            raise ValueError(f"sparse labels must be whole numbers (class indices). Received: label={bad.item()!r}")
         return _tensor(arr.astype(np.int64), dtype="int64")
     raise TypeError(f"sparse labels must be integers, got dtype {arr.dtype}")
 
