@@ -142,7 +142,8 @@ def test_sgd_momentum_docstring_example():
     for _ in range(2):
         opt.apply_gradients([(nk.tensor(var.numpy().copy()), var)])
         values.append(float(var.numpy()[0]))
-    assert_close(np.float32([values[0] - values[1], values[1] - values[2]]), np.array([0.1, 0.18]), "keras_doc")
+    steps = np.float32([values[0] - values[1], values[1] - values[2]])
+    assert_close(steps, np.array([0.1, 0.18]), "keras_doc")
 
 
 @pytest.mark.parametrize("loss,y_true,y_pred,expected", [
@@ -150,7 +151,8 @@ def test_sgd_momentum_docstring_example():
     (losses.MeanAbsoluteError(), [[0., 1.], [0., 0.]], [[1., 1.], [1., 0.]], 0.5),
     (losses.BinaryCrossentropy(), [[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]], 0.815),
     (losses.BinaryCrossentropy(from_logits=True), [0., 1., 0., 0.], [-18.6, 0.51, 2.94, -12.8], 0.865),
-    (losses.CategoricalCrossentropy(), [[0., 1., 0.], [0., 0., 1.]], [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], 1.177),
+    (losses.CategoricalCrossentropy(), [[0., 1., 0.], [0., 0., 1.]],
+     [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], 1.177),
     (losses.SparseCategoricalCrossentropy(), [1, 2], [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], 1.177),
     (losses.Hinge(), [[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]], 1.3),
     (losses.CosineSimilarity(), [[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], -0.5),

@@ -29,7 +29,9 @@ CONFIGS = {
 
 def _nan_or(value, shape, used):
     """A state tensor: its initial value when the kernel uses it, else NaN (so a stray read shows)."""
-    return nk.tensor(np.asarray(value, np.float32).copy()) if used else nk.tensor(np.full(shape, np.nan, np.float32))
+    if used:
+        return nk.tensor(np.asarray(value, np.float32).copy())
+    return nk.tensor(np.full(shape, np.nan, np.float32))
 
 
 def run_kernel(name, hp, w, state, g, step):
@@ -110,22 +112,31 @@ def _t(n=4, value=0.0):
     return nk.tensor(np.full(n, value, np.float32))
 
 
+NAN, INF = float("nan"), float("inf")
+
+
 @pytest.mark.parametrize("call,match", [
-    (lambda: ops.sgd_update(_t(), None, _t(), float("nan")), r"Received: learning_rate=nan"),
+    (lambda: ops.sgd_update(_t(), None, _t(), NAN), r"Received: learning_rate=nan"),
     (lambda: ops.sgd_update(_t(), None, _t(), -0.01), r"Received: learning_rate=-0\.01"),
-    (lambda: ops.sgd_update(_t(), _t(), _t(), 0.1, -0.1), r"momentum must be in \[0, 1\]\. Received: momentum=-0\.1"),
+    (lambda: ops.sgd_update(_t(), _t(), _t(), 0.1, -0.1),
+     r"momentum must be in \[0, 1\]\. Received: momentum=-0\.1"),
     (lambda: ops.sgd_update(_t(), None, _t(), 0.1, 0.9), r"momentum=0\.9 needs the momentum buffer v"),
-    (lambda: ops.adagrad_update(_t(), _t(), _t(), float("inf")), r"Received: learning_rate=inf"),
+    (lambda: ops.adagrad_update(_t(), _t(), _t(), INF), r"Received: learning_rate=inf"),
     (lambda: ops.adagrad_update(_t(), _t(), _t(), 0.1, -1e-7), r"Received: epsilon=-1e-07"),
-    (lambda: ops.adadelta_update(_t(), _t(), _t(), _t(), 1.0, 1.5), r"rho must be in \[0, 1\]\. Received: rho=1\.5"),
+    (lambda: ops.adadelta_update(_t(), _t(), _t(), _t(), 1.0, 1.5),
+     r"rho must be in \[0, 1\]\. Received: rho=1\.5"),
     (lambda: ops.rmsprop_update(_t(), _t(), None, None, _t(), 0.1, 0.9, -0.5), r"Received: momentum=-0\.5"),
-    (lambda: ops.rmsprop_update(_t(), _t(), None, None, _t(), centered=True), r"centered=True needs the average_grad"),
-    (lambda: ops.adam_update(_t(), _t(), _t(), None, _t(), beta_1=1.0), r"beta_1 must be in \[0, 1\)\. Received: beta_1=1"),
-    (lambda: ops.adam_update(_t(), _t(), _t(), None, _t(), beta_2=float("nan")), r"Received: beta_2=nan"),
+    (lambda: ops.rmsprop_update(_t(), _t(), None, None, _t(), centered=True),
+     r"centered=True needs the average_grad"),
+    (lambda: ops.adam_update(_t(), _t(), _t(), None, _t(), beta_1=1.0),
+     r"beta_1 must be in \[0, 1\)\. Received: beta_1=1"),
+    (lambda: ops.adam_update(_t(), _t(), _t(), None, _t(), beta_2=NAN), r"Received: beta_2=nan"),
     (lambda: ops.adam_update(_t(), _t(), _t(), None, _t(), step=0), r"Received: step=0"),
     (lambda: ops.adam_update(_t(), _t(), _t(), None, _t(), amsgrad=True), r"amsgrad=True needs the v_hat"),
-    (lambda: ops.adam_update(_t(), _t(3), _t(), None, _t()), r"state m has shape \(3,\) but the variable w has shape \(4,\)"),
-    (lambda: ops.adagrad_update(_t(), _t(), _t(5)), r"gradient g has shape \(5,\) but the variable w has shape \(4,\)"),
+    (lambda: ops.adam_update(_t(), _t(3), _t(), None, _t()),
+     r"state m has shape \(3,\) but the variable w has shape \(4,\)"),
+    (lambda: ops.adagrad_update(_t(), _t(), _t(5)),
+     r"gradient g has shape \(5,\) but the variable w has shape \(4,\)"),
 ])
 def test_bad_arguments_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):

@@ -65,7 +65,8 @@ Rows check_labels(const char* op, const Tensor& labels, const Tensor& y_pred) {
   int64_t bad = labels.dtype() == DType::int32 ? first_bad_label(labels.data<int32_t>(), N, C)
                                                : first_bad_label(labels.data<int64_t>(), N, C);
   if (bad >= 0) {
-    int64_t value = labels.dtype() == DType::int32 ? labels.data<int32_t>()[bad] : labels.data<int64_t>()[bad];
+    int64_t value = labels.dtype() == DType::int32 ? labels.data<int32_t>()[bad]
+                                                   : labels.data<int64_t>()[bad];
     NK_CHECK_INDEX(false, op, ": label ", value, " at position ", bad, " is out of range: labels must be "
                    "in [0, ", C, ") for ", C, " classes");
   }

@@ -10,10 +10,12 @@
 //   binary_crossentropy       q = clip(p, lo, hi)
 //                             L_n = mean_d -(y log q + (1 - y) log(1 - q))
 //                             d = (-y/q + (1-y)/(1-q)) / (N D), 0 where p was clipped
-//     from_logits             L_n = mean_d max(z,0) - z y + log1p(exp(-|z|))   d = (sigmoid(z) - y)/(N D)
+//     from_logits             L_n = mean_d max(z,0) - z y + log1p(exp(-|z|))
+//                             d = (sigmoid(z) - y) / (N D)
 //   categorical_crossentropy  s = sum_c p, q = clip(p / s, lo, hi), L_n = -sum_c y log q
 //                             g_c = -y_c / q_c (0 where clipped): d_k = (g_k - sum_c g_c q_c) / (s N)
-//     from_logits             L_n = sum_c y (lse - z_c), lse = log sum exp z  d = (softmax(z) sum y - y)/N
+//     from_logits             L_n = sum_c y_c (lse - z_c), lse = log sum_c exp z_c
+//                             d = (softmax(z) sum_c y_c - y) / N
 //   sparse_categorical_...    the categorical loss with y = onehot(label)
 //                             (Keras's JAX/NumPy/torch form; TF clips before normalising, which
 //                             differs only when the rows of p do not sum to 1)
@@ -23,7 +25,7 @@
 //                             d = -(|p|^-1)(u - (u.p) |p|^-2 p) / N   (-u / (eps N) if |p| < eps)
 //
 // Fused backward for a softmax / sigmoid output layer, gradient w.r.t. the logits:
-//   softmax_cross_entropy_backward         d = (probs * sum_c y - y) / N   (= (probs - y)/N for one-hot)
+//   softmax_cross_entropy_backward         d = (probs sum_c y_c - y) / N   (one-hot: (probs - y) / N)
 //   sparse_softmax_cross_entropy_backward  d = (probs - onehot(label)) / N
 //   sigmoid_binary_crossentropy_backward   d = (probs - y) / (N D)
 //
@@ -46,6 +48,8 @@ const float kLo = kLossEpsilon;         // clip bounds in float32, as Keras clip
 const float kHi = 1.0f - kLossEpsilon;  // = 0.99999988f
 
 bool big(int64_t N, int64_t D) { return N * D >= kParallelGrain; }
+
+double clip(double q) { return std::min(std::max(q, double{kLo}), double{kHi}); }
 
 // (1/N) sum_n row_loss(n), with row_loss returning a double; the per-sample losses also go to
 // per_sample (N,) unless it is null. Large inputs split the rows into one contiguous block per
@@ -109,7 +113,8 @@ double row_sum(const float* x, int64_t D) {
 
 // ---- mean squared / absolute error ----------------------------------------------------------
 
-float mean_squared_error_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D) {
+float mean_squared_error_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                 int64_t N, int64_t D) {
   return mean_over_rows(per_sample, N, D, [=](int64_t n) {
     const float *y = y_true + n * D, *p = y_pred + n * D;
     double s = 0.0;
@@ -129,7 +134,8 @@ void mean_squared_error_backward(float* dpred, const float* y_true, const float*
   });
 }
 
-float mean_absolute_error_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D) {
+float mean_absolute_error_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                  int64_t N, int64_t D) {
   return mean_over_rows(per_sample, N, D, [=](int64_t n) {
     const float *y = y_true + n * D, *p = y_pred + n * D;
     double s = 0.0;
@@ -151,8 +157,8 @@ void mean_absolute_error_backward(float* dpred, const float* y_true, const float
 
 // ---- binary cross-entropy -------------------------------------------------------------------
 
-float binary_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D,
-                                  bool from_logits) {
+float binary_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                  int64_t N, int64_t D, bool from_logits) {
   return mean_over_rows(per_sample, N, D, [=](int64_t n) {
     const float *y = y_true + n * D, *p = y_pred + n * D;
     double s = 0.0;
@@ -163,7 +169,7 @@ float binary_crossentropy_forward(float* per_sample, const float* y_true, const 
         double z = p[d];
         s += std::max(z, 0.0) - z * yd + std::log1p(std::exp(-std::fabs(z)));
       } else {
-        double q = std::min(std::max(p[d], kLo), kHi);
+        double q = clip(p[d]);
         s += -(yd * std::log(q) + (1.0 - yd) * std::log(1.0 - q));
       }
     }
@@ -188,8 +194,8 @@ void binary_crossentropy_backward(float* dpred, const float* y_true, const float
 
 // ---- categorical cross-entropy --------------------------------------------------------------
 
-float categorical_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
-                                       int64_t C, bool from_logits) {
+float categorical_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                       int64_t N, int64_t C, bool from_logits) {
   return mean_over_rows(per_sample, N, C, [=](int64_t n) {
     const float *y = y_true + n * C, *p = y_pred + n * C;
     double s = 0.0;
@@ -199,8 +205,7 @@ float categorical_crossentropy_forward(float* per_sample, const float* y_true, c
     } else {
       double inv_sum = 1.0 / row_sum(p, C);  // Keras renormalises p to sum to 1
       for (int64_t c = 0; c < C; ++c) {
-        double q = std::min(std::max(p[c] * inv_sum, static_cast<double>(kLo)), static_cast<double>(kHi));
-        s -= y[c] * std::log(q);
+        s -= y[c] * std::log(clip(p[c] * inv_sum));
       }
     }
     return s;
@@ -243,14 +248,14 @@ int64_t first_bad_label(const L* labels, int64_t N, int64_t C) {
 }
 
 template <typename L>
-float sparse_categorical_crossentropy_forward(float* per_sample, const L* labels, const float* y_pred, int64_t N,
-                                              int64_t C, bool from_logits) {
+float sparse_categorical_crossentropy_forward(float* per_sample, const L* labels, const float* y_pred,
+                                              int64_t N, int64_t C, bool from_logits) {
   return mean_over_rows(per_sample, N, C, [=](int64_t n) {
     const float* p = y_pred + n * C;
     const int64_t k = static_cast<int64_t>(labels[n]);
     if (from_logits) return log_sum_exp(p, C) - p[k];
     double q = p[k] / row_sum(p, C);
-    return -std::log(std::min(std::max(q, static_cast<double>(kLo)), static_cast<double>(kHi)));
+    return -std::log(clip(q));
   });
 }
 
@@ -288,7 +293,8 @@ bool labels_are_binary(const float* y, int64_t n) {
 }
 }  // namespace
 
-float hinge_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D) {
+float hinge_forward(float* per_sample, const float* y_true, const float* y_pred,
+                    int64_t N, int64_t D) {
   const bool binary = labels_are_binary(y_true, N * D);
   return mean_over_rows(per_sample, N, D, [=](int64_t n) {
     double s = 0.0;
@@ -318,7 +324,8 @@ namespace {
 double inv_norm(double sum_sq) { return std::min(1.0 / std::sqrt(sum_sq), 1.0 / kLossEpsilon); }
 }  // namespace
 
-float cosine_similarity_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D) {
+float cosine_similarity_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                int64_t N, int64_t D) {
   return mean_over_rows(per_sample, N, D, [=](int64_t n) {
     const float *y = y_true + n * D, *p = y_pred + n * D;
     double yy = 0, pp = 0, yp = 0;
@@ -386,12 +393,12 @@ void sigmoid_binary_crossentropy_backward(float* dlogits, const float* y_true, c
 }
 
 // Label types the bindings accept.
-#define NK_LOSS_INSTANTIATE(L)                                                                   \
-  template int64_t first_bad_label<L>(const L*, int64_t, int64_t);                               \
+#define NK_LOSS_INSTANTIATE(L)                                                                  \
+  template int64_t first_bad_label<L>(const L*, int64_t, int64_t);                              \
   template float sparse_categorical_crossentropy_forward<L>(float*, const L*, const float*,     \
-                                                            int64_t, int64_t, bool);                      \
-  template void sparse_categorical_crossentropy_backward<L>(float*, const L*, const float*,      \
-                                                            int64_t, int64_t, bool);             \
+                                                            int64_t, int64_t, bool);            \
+  template void sparse_categorical_crossentropy_backward<L>(float*, const L*, const float*,     \
+                                                            int64_t, int64_t, bool);            \
   template void sparse_softmax_cross_entropy_backward<L>(float*, const L*, const float*, int64_t, \
                                                          int64_t);
 NK_LOSS_INSTANTIATE(int32_t)

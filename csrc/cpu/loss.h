@@ -14,34 +14,30 @@ namespace nk {
 
 constexpr float kLossEpsilon = 1e-7f;  // keras.backend.epsilon(): the probability clip
 
+// Shapes, the same for every loss below unless noted:
+//   per_sample (N,) out, or null     y_true (N, D)     y_pred (N, D)     dpred (N, D) out
+
 // ---- regression ---------------------------------------------------------------------------
-float mean_squared_error_forward(float* per_sample,       // (N,) out, or null
-                                 const float* y_true,   // (N, D)
-                                 const float* y_pred,   // (N, D)
+float mean_squared_error_forward(float* per_sample, const float* y_true, const float* y_pred,
                                  int64_t N, int64_t D);
-void mean_squared_error_backward(float* dpred,          // (N, D) out
-                                 const float* y_true,   // (N, D)
-                                 const float* y_pred,   // (N, D)
+void mean_squared_error_backward(float* dpred, const float* y_true, const float* y_pred,
                                  int64_t N, int64_t D);
-float mean_absolute_error_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D);
+float mean_absolute_error_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                  int64_t N, int64_t D);
 void mean_absolute_error_backward(float* dpred, const float* y_true, const float* y_pred,
                                   int64_t N, int64_t D);
 
 // ---- classification -----------------------------------------------------------------------
 // from_logits: y_pred holds logits z; otherwise probabilities p (clipped to [eps, 1-eps]).
-float binary_crossentropy_forward(float* per_sample, const float* y_true,  // (N, D) targets in [0, 1]
-                                  const float* y_pred,  // (N, D) probabilities or logits
+// y_true: targets in [0, 1] (binary) or one-hot / soft rows (categorical, D = C classes).
+float binary_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
                                   int64_t N, int64_t D, bool from_logits);
-void binary_crossentropy_backward(float* dpred,         // (N, D) out
-                                  const float* y_true, const float* y_pred, int64_t N, int64_t D,
-                                  bool from_logits);
-
-float categorical_crossentropy_forward(float* per_sample, const float* y_true,  // (N, C) one-hot / distributions
-                                       const float* y_pred,  // (N, C) probabilities or logits
+void binary_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
+                                  int64_t N, int64_t D, bool from_logits);
+float categorical_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
                                        int64_t N, int64_t C, bool from_logits);
-void categorical_crossentropy_backward(float* dpred,         // (N, C) out
-                                       const float* y_true, const float* y_pred, int64_t N,
-                                       int64_t C, bool from_logits);
+void categorical_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
+                                       int64_t N, int64_t C, bool from_logits);
 
 // Integer labels (int32 or int64) in [0, C); check them first with first_bad_label.
 template <typename L>
@@ -58,11 +54,13 @@ void sparse_categorical_crossentropy_backward(float* dpred,          // (N, C) o
 template <typename L>
 int64_t first_bad_label(const L* labels, int64_t N, int64_t C);
 
-// hinge: labels in {0, 1} everywhere are first mapped to {-1, 1} (as Keras does).
-float hinge_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D);
+// ---- margin and angle ---------------------------------------------------------------------
+// hinge: labels that are ALL 0 or 1 are first mapped to -1 / 1 (as Keras does).
+float hinge_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                    int64_t D);
 void hinge_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D);
-
-float cosine_similarity_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D);
+float cosine_similarity_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                int64_t N, int64_t D);
 void cosine_similarity_backward(float* dpred, const float* y_true, const float* y_pred,
                                 int64_t N, int64_t D);
 

@@ -47,9 +47,11 @@ def labels(y):
     if arr.dtype.kind in "iu":
         return _tensor(arr, dtype="int32" if arr.dtype == np.int32 else "int64")
     if arr.dtype.kind in "fb":
-        if arr.size and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
-            bad = arr.reshape(-1)[~(np.isfinite(arr) & (arr == np.round(arr))).reshape(-1)][0]
-            raise ValueError(f"sparse labels must be whole numbers (class indices). Received: label={bad.item()!r}")
+        whole = np.isfinite(arr) & (arr == np.round(arr))
+        if not np.all(whole):
+            bad = arr[~whole].reshape(-1)[0]
+            raise ValueError("sparse labels must be whole numbers (class indices). "
+                             f"Received: label={bad.item()!r}")
         return _tensor(arr.astype(np.int64), dtype="int64")
     raise TypeError(f"sparse labels must be integers, got dtype {arr.dtype}")
 
