@@ -1,7 +1,7 @@
 """Optimizer-update throughput: neurokern's fused kernels vs NumPy vs torch.optim, in one process.
 
     python bench/optim.py                  # Adam and SGD-momentum over 1M and 10M parameters
-    python bench/optim.py --sizes 1e6 --repeat 50
+    python bench/optim.py --sizes 1e6 --repeat 50 --threads 1 2
 
 Each update streams the parameter, its gradient and its state through memory once:
   Adam          reads w, m, v, g and writes w, m, v: 28 bytes per parameter
@@ -94,6 +94,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e6, 1e7])
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--threads", type=int, nargs="+", default=None,
+                    help="neurokern thread counts to try (default: the current one)")
     args = ap.parse_args()
     try:
         import torch
@@ -104,24 +106,27 @@ def main():
     rng = np.random.default_rng(0)
     print(f"neurokern {nk.__version__}  isa={ops.get_isa()}  threads={nk.get_num_threads()}  "
           f"torch={'yes' if have_torch else 'not installed'}")
-    print(f"{'update':<14}{'params':>10}  {'contender':<20}{'ms':>9}{'GB/s':>8}{'vs numpy':>10}")
+    print(f"{'update':<14}{'params':>10}  {'contender':<24}{'ms':>9}{'GB/s':>8}{'vs numpy':>10}")
     contenders = [("adam", neurokern_adam, numpy_adam), ("sgd_momentum", neurokern_sgd, numpy_sgd)]
     for kind, nk_fn, np_fn in contenders:
         for size in args.sizes:
             n = int(size)
             rows = []
-            prev = ops.get_isa()
-            for isa in ops.available_isas():
-                ops.set_isa(isa)
-                rows.append((f"neurokern[{isa}]", timeit(nk_fn(n, rng), args.repeat)))
-            ops.set_isa(prev)
+            prev_isa, prev_threads = ops.get_isa(), nk.get_num_threads()
+            for threads in args.threads or [prev_threads]:
+                nk.set_num_threads(threads)
+                for isa in ops.available_isas():
+                    ops.set_isa(isa)
+                    rows.append((f"neurokern[{isa},{threads}t]", timeit(nk_fn(n, rng), args.repeat)))
+            ops.set_isa(prev_isa)
+            nk.set_num_threads(prev_threads)
             t_np = timeit(np_fn(n, rng), args.repeat)
             rows.append(("numpy", t_np))
             if have_torch:
                 rows.append(("torch.optim", timeit(torch_opt(kind, n, rng), args.repeat)))
             for name, t in rows:
                 gbs = BYTES[kind] * n / t / 1e9
-                print(f"{kind:<14}{n:>10}  {name:<20}{t * 1e3:>9.3f}{gbs:>8.1f}{t_np / t:>9.2f}x")
+                print(f"{kind:<14}{n:>10}  {name:<24}{t * 1e3:>9.3f}{gbs:>8.1f}{t_np / t:>9.2f}x")
 
 
 if __name__ == "__main__":

@@ -241,6 +241,9 @@ def test_slots_are_per_variable_and_lazy():
     assert len(opt.variables) == 2 and opt.variables[0].shape == (4,)
     opt.apply_gradients([(nk.tensor(np.ones(4, np.float32)), a), (nk.tensor(np.ones((2, 3), np.float32)), b)])
     assert len(opt.variables) == 4
+    c = nk.tensor(np.ones(3, np.float32))
+    opt.build([a, c])  # Keras 3's explicit build: only c is new
+    assert len(opt.variables) == 6
     # None gradients are skipped (the variable is left alone), but the step still counts
     before = b.numpy().copy()
     opt.apply_gradients([(None, b)])

@@ -110,6 +110,13 @@ class Optimizer:
             self._slots[id(var)] = entry
         return entry[1]
 
+    def build(self, var_list):
+        """Create the state of every variable now (Keras 3's build); apply_gradients also does it lazily."""
+        for var in var_list:
+            if not isinstance(var, Tensor):
+                raise TypeError(f"build expects neurokern Tensors, got {type(var).__name__}")
+            self._state(var)
+
     @property
     def variables(self):
         """Every state tensor created so far."""
