@@ -154,7 +154,8 @@ def test_set_weights_errors_leave_model_unchanged():
     before = model.get_weights()
     bad = [w.copy() for w in before]
     bad[2] = np.zeros((5, 4), np.float32)
-    with pytest.raises(ValueError, match=r"weight 'kernel' has shape \(5, 3\), but the provided array has shape \(5, 4\)"):
+    with pytest.raises(ValueError, match=r"weight 'kernel' has shape \(5, 3\), but the provided array has shape "
+                                         r"\(5, 4\)"):
         model.set_weights(bad)
     with pytest.raises(ValueError, match="expects 4 weight arrays"):
         model.set_weights(before + before)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import neurokern as nk
-from neurokern import layers, losses, models, ops, optimizers, utils
+from neurokern import models, optimizers, utils
 from neurokern.layers import Activation, Dense, Dropout, Flatten, Input
 from neurokern.models import Sequential
 
@@ -309,6 +309,18 @@ def test_fit_without_shuffle_and_initial_epoch():
     assert h.epoch == [1, 2]
 
 
+def test_image_shaped_input_flatten_and_activation_layers(rng):
+    """Flatten after rank-3 inputs, a separate softmax Activation layer fused with the loss."""
+    utils.set_random_seed(2)
+    x = rng.standard_normal((60, 4, 3)).astype(np.float32)
+    y = (x[:, :, 0].sum(1) > 0).astype(np.int64)
+    model = Sequential([Input(shape=(4, 3)), Flatten(), Dense(8, activation="relu"), Dense(2), Activation("softmax")])
+    assert model.output_shape == (None, 2) and model.layers[1].input_shape == (None, 12)
+    model.compile(optimizers.Adam(learning_rate=0.02), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    h = model.fit(x, y, epochs=10, batch_size=10, verbose=0)
+    assert h.history["loss"][-1] < 0.5 * h.history["loss"][0]
+
+
 def test_regularizer_adds_penalty_and_gradient(rng):
     from neurokern import regularizers
     x = rng.standard_normal((5, 3)).astype(np.float32)
@@ -432,8 +444,8 @@ def test_fit_progress_in_log_files_is_one_line_per_epoch(capsys, verbose):
     lines = out.strip().splitlines()
     assert len(lines) == 6  # 'Epoch i/3' + one progress line per epoch
     assert lines[0] == "Epoch 1/3"
-    assert re.match(r"6/6 .*- \d+[mu]?s( -)? \d+[mu]?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4}"
-                    r" - val_accuracy: \d\.\d{4}$", lines[1]), lines[1]
+    assert re.match(r"6/6 .*- \d+[mu]?s( -)? \d+[mu]?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}"
+                    r" - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$", lines[1]), lines[1]
     assert ("[==============================]" in lines[1]) == (verbose == 1)
 
 

@@ -20,7 +20,8 @@ class Dropout(Layer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         ok = not isinstance(rate, bool) and isinstance(rate, (int, float, np.integer, np.floating))
         if not ok or not math.isfinite(float(rate)) or not 0.0 <= float(rate) < 1.0:
-            raise ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1 (1 excluded: nothing would be kept). "
+            raise ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1 "
+                             "(1 excluded: nothing would be kept). "
                              f"Received: rate={rate!r}")
         if noise_shape is not None:
             raise NotImplementedError("Dropout(noise_shape=...) is not supported yet; drop independently per "

@@ -24,7 +24,6 @@ NumPy is used here only for data handling: converting inputs, batching, shufflin
 predictions for metrics.
 """
 import math
-import time
 import warnings
 
 import numpy as np
@@ -375,11 +374,11 @@ class Model(Layer):
                 total, seen = 0.0, 0
                 for step in range(steps):
                     cbs.on_train_batch_begin(step)
+                    batch = slice(step * batch_size, (step + 1) * batch_size)
                     if order is None:
-                        xb, yb = x[step * batch_size:(step + 1) * batch_size], y[step * batch_size:(step + 1) * batch_size]
-                    else:
-                        idx = order[step * batch_size:(step + 1) * batch_size]
-                        xb, yb = x[idx], y[idx]
+                        xb, yb = x[batch], y[batch]
+                    else:  # fancy indexing copies the shuffled batch into contiguous memory
+                        xb, yb = x[order[batch]], y[order[batch]]
                     xb = np.ascontiguousarray(xb)
                     loss, y_pred = self._train_step(nk.tensor(xb), np.ascontiguousarray(yb))
                     total += loss * len(xb)
