@@ -176,6 +176,9 @@ def test_fit_decreases_loss_and_history_keys():
     loss, acc = model.evaluate(x, y, verbose=0)
     assert acc > 0.9 and np.isfinite(loss)
     assert model.metrics_names == ["loss", "accuracy"]
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any(re.fullmatch(r"Optimizer params: [\d,]+ \(.*\)", line) for line in lines)
 
 
 @pytest.mark.parametrize("loss,units,act,target", [

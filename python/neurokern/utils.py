@@ -85,6 +85,13 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out
 
 
+def __getattr__(name):
+    if name == "Progbar":  # keras.utils.Progbar
+        from neurokern.callbacks import Progbar
+        return Progbar
+    raise AttributeError(f"module 'neurokern.utils' has no attribute {name!r}")
+
+
 # ---- layer naming (Keras: backend.get_uid / clear_session) --------------------------------------
 _uids = {}
 

@@ -12,9 +12,6 @@ __all__ = ["Activation"]
 
 class Activation(Layer):
     def __init__(self, activation, **kwargs):
-        if activation is None:
-            raise ValueError("Activation needs an activation name or callable, e.g. Activation('relu'). "
-                             "Received: activation=None")
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
         self._linear = getattr(self.activation, "name", None) == "linear"

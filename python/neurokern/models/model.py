@@ -33,7 +33,7 @@ from neurokern import callbacks as callbacks_module
 from neurokern import metrics as metrics_module
 from neurokern import ops, utils
 from neurokern._core import Tensor
-from neurokern.layers.base import Layer, _shape_str
+from neurokern.layers.base import Layer, _shape_str, _snake_case
 from neurokern.models import saving
 
 __all__ = ["Model"]
@@ -127,9 +127,8 @@ class Model(Layer):
         self.compiled = True
 
     def _loss_name(self):
-        name = getattr(self.loss, "name", None) or type(self.loss).__name__
-        import re
-        return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+        """snake_case of the loss CLASS (a user-chosen loss name must not change how labels are read)."""
+        return _snake_case(type(self.loss).__name__) if self.loss is not None else ""
 
     def _is_sparse_loss(self):
         return "sparse" in self._loss_name()
@@ -579,7 +578,7 @@ class Model(Layer):
             need = max(len(r[i]) for r in rows + [headers]) + 2
             widths.append(max(pos - prev, need))
             prev = pos
-        total_width = sum(widths) + 1
+        total_width = sum(widths)
 
         def fmt(cells):
             return " " + "".join(str(c).ljust(w) for c, w in zip(cells[:ncols], widths)).rstrip()
@@ -594,8 +593,12 @@ class Model(Layer):
         total = sum(w.size for w in self.weights)
         lines += [f"Total params: {total:,} ({_bytes(total * 4)})",
                   f"Trainable params: {trainable:,} ({_bytes(trainable * 4)})",
-                  f"Non-trainable params: {total - trainable:,} ({_bytes((total - trainable) * 4)})",
-                  "_" * total_width]
+                  f"Non-trainable params: {total - trainable:,} ({_bytes((total - trainable) * 4)})"]
+        slots = getattr(self.optimizer, "variables", None) if self.optimizer is not None else None
+        if slots:  # optimizer state exists once training has started (listed apart from the model's totals)
+            n = int(sum(t.size for t in slots))
+            lines.append(f"Optimizer params: {n:,} ({_bytes(n * 4)})")
+        lines.append("_" * total_width)
         out = print_fn or print
         for line in lines:
             out(line)
