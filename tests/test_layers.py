@@ -32,7 +32,14 @@ REF_ACT = {
     "softsign": lambda z: z / (1 + np.abs(z)),
     "selu": lambda z: 1.0507009873554805 * np.where(z > 0, z, 1.6732632423543772 * (np.exp(z) - 1)),
     "silu": lambda z: z / (1 + np.exp(-z)),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.2 * z),  # activations.get('leaky_relu'): Keras 3 slope 0.2
+    "relu6": lambda z: np.clip(z, 0, 6),
+    "hard_sigmoid": lambda z: np.clip(z / 6 + 0.5, 0, 1),
+    "exponential": np.exp,
+    "log_softmax": lambda z: np.log(_softmax(z)),
 }
+# where each activation's derivative jumps: finite differences must stay away from these
+KINKS = {"relu": [0], "elu": [0], "selu": [0], "leaky_relu": [0], "relu6": [0, 6], "hard_sigmoid": [-3, 3]}
 
 
 def _away_from_kinks(a, eps=0.05):
@@ -76,8 +83,9 @@ def test_dense_activation_gradients_fd(rng, act):
     layer = built_dense(units, k, activation=act, bias_initializer="random_normal")
     w0, b0 = (a.astype(np.float64) for a in layer.get_weights())
     x = rng.standard_normal((n, k)).astype(np.float32)
-    # relu/elu/selu have a kink at 0: central differences with h = 1e-6 need |z| well above h there
-    assert np.all(np.abs(x.astype(np.float64) @ w0 + b0) > 1e-4)
+    # central differences with h = 1e-6 need every pre-activation well away from a kink
+    z = x.astype(np.float64) @ w0 + b0
+    assert all(np.all(np.abs(z - k) > 1e-4) for k in KINKS.get(act, []))
     dy = rng.standard_normal((n, units))
     y, dx, grads = layer_grads(layer, x, dy.astype(np.float32))
     f = REF_ACT[act]

@@ -327,7 +327,7 @@ class Progbar:
         if self.verbose == 1:
             line += " " + self._bar(current)
         if finalize:
-            line += f" - {_format_time(elapsed)}" + (" -" if self.verbose == 2 else "") + \
+            line += f" - {elapsed:.0f}s" + (" -" if self.verbose == 2 else "") + \
                     f" {_format_time(per_unit)}/{self.unit_name}"
         elif self.target is not None:
             line += f" - ETA: {_format_time(per_unit * (self.target - current))}"
