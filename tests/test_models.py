@@ -272,6 +272,10 @@ def test_gan_recipe_trainable_snapshot_at_compile_and_warning_once(rng):
     disc.compile("sgd", "binary_crossentropy")
     disc.trainable = False
     gan = Sequential([gen, disc], name="gan")
+    assert gan.built and gan.input_shape == (None, 2) and gan.output_shape == (None, 1)
+    assert [l.name for l in gan.layers] == ["gen", "disc"]
+    with pytest.raises(ValueError, match=r"layer 'disc' .*expected shape \(None, 4\).*\(None, 5\).*'gen5'"):
+        Sequential([Sequential([Input(shape=(2,)), Dense(5)], name="gen5"), disc])
     gan.compile("sgd", "binary_crossentropy")
     z = rng.standard_normal((8, 2)).astype(np.float32)
     ones = np.ones((8, 1), np.float32)

@@ -10,7 +10,7 @@ the layer and the layer that produced its input. `layers` excludes the InputLaye
 Backward walks the layers in reverse and skips input gradients nobody needs: no layer before the
 first one with trained weights computes dx (for an MLP, the first Dense skips its largest GEMM).
 """
-from neurokern.layers.base import Layer
+from neurokern.layers.base import Layer, _shape_str
 from neurokern.layers.input_layer import InputLayer, KerasTensor
 from neurokern.models.model import Model
 
@@ -56,8 +56,11 @@ class Sequential(Model):
             raise ValueError("All layers added to a Sequential model should have unique names. Name "
                              f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
                              "argument to pass a unique name.")
-        if not self._layers and self._input_layer is None and layer._batch_input_shape is not None:
-            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
+        if not self._layers and self._input_layer is None:
+            if layer._batch_input_shape is not None:
+                self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
+            elif isinstance(layer, Model) and layer.built:  # a built sub-model brings its input shape
+                self._input_layer = InputLayer(shape=layer.input_shape[1:])
         self._layers.append(layer)
         if self._input_layer is not None:
             try:
@@ -107,6 +110,17 @@ class Sequential(Model):
                              f"{self._input_layer._build_shape}; cannot build it for {tuple(input_shape)}")
         self._build_from_shape(tuple(input_shape))
         self.built = True
+
+    def check_input_shape(self, shape, producer=None):
+        """Used when this model is a layer of another model: the input must match the built input shape."""
+        if self._input_layer is None:
+            return
+        expected = self._input_layer._build_shape
+        if len(expected) != len(shape) or any(e is not None and s is not None and e != s
+                                              for e, s in zip(expected[1:], shape[1:])):
+            where = f" (output of layer '{producer}')" if producer else ""
+            raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: expected shape "
+                             f"{_shape_str(expected)}, but received input with shape {_shape_str(shape)}{where}")
 
     @property
     def input_shape(self):
