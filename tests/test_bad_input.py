@@ -109,6 +109,10 @@ def test_target_shape_mismatch_hints():
     with pytest.raises(ValueError, match=r"y has shape \(6,\).*sparse_categorical_crossentropy.*to_categorical"):
         model.fit(X, Y, verbose=0)
     model = compiled()
+    onehot = np.eye(3, dtype=np.float32)[Y]
+    with pytest.raises(ValueError, match=r"one integer label per sample.*For one-hot y use "
+                                         r"loss='categorical_crossentropy'"):
+        model.fit(X, onehot, verbose=0)
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\).*found values from 0 to 7"):
         model.fit(X, np.array([0, 1, 2, 7, 1, 0]), verbose=0)
     with pytest.raises(ValueError, match="needs integer class labels"):
