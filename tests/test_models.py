@@ -150,6 +150,51 @@ def test_two_layer_model_gradients_fd(rng, case):
     assert_close(dx, numeric_grad(lambda xx: forward(xx, params), x), "layer")
 
 
+def test_functional_shared_layer_gradients_fd(rng):
+    """Model(inputs, outputs) calling one Dense twice: both calls' backwards add into its gradient."""
+    inp = Input(shape=(3,))
+    shared = Dense(3, activation="tanh", bias_initializer="random_normal")
+    out = Dense(2)(shared(shared(inp)))
+    model = models.Model(inputs=inp, outputs=out)
+    assert type(model).__name__ == "Functional"
+    assert [type(l).__name__ for l in model.layers] == ["InputLayer", "Dense", "Dense"]
+    assert model.count_params() == 12 + 8
+    model.compile("sgd", "mse")
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    y = rng.standard_normal((5, 2)).astype(np.float32)
+    params = [w.numpy().astype(np.float64) for w in model.weights]
+
+    def forward(ps):
+        w1, b1, w2, b2 = ps
+        h = np.tanh(np.tanh(x.astype(np.float64) @ w1 + b1) @ w1 + b1)
+        return np.mean((h @ w2 + b2 - y) ** 2)
+
+    _, grads, _ = _model_grads(model, x, y)
+    for i, w in enumerate(model.weights):
+        def f(p, i=i):
+            ps = list(params)
+            ps[i] = p
+            return forward(ps)
+        assert_close(grads[w.path], numeric_grad(f, params[i]), "layer")
+
+
+def test_functional_model_fit_save_load(tmp_path, rng):
+    inp = Input(shape=(4,))
+    out = Dense(3, activation="softmax")(Dropout(0.1)(Dense(6, activation="relu")(inp)))
+    model = models.Model(inp, out, name="clf")
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = blobs(n=64)
+    h = model.fit(x, y, epochs=2, verbose=0)
+    assert set(h.history) == {"loss", "accuracy"}
+    model.save(tmp_path / "f.npz")
+    clone = models.load_model(tmp_path / "f.npz")
+    assert clone.name == "clf" and np.array_equal(clone.predict(x), model.predict(x))
+    with pytest.raises(TypeError, match="needs inputs and outputs"):
+        models.Model()
+    with pytest.raises(ValueError, match="not computed from the given inputs"):
+        models.Model(Input(shape=(4,)), out)
+
+
 def test_first_layer_skips_input_gradient(rng):
     """need_dx=False: no layer before the first trained one computes dx (backward returns None)."""
     model = mlp(units=(5,))

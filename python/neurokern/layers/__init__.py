@@ -28,9 +28,9 @@ def deserialize(config):
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"a layer config is a dict with 'class_name' and 'config'. Received: config={config!r}")
     name = config["class_name"]
-    if name in ("Sequential",):
-        from neurokern.models import Sequential
-        return Sequential.from_config(config.get("config", {}))
+    if name in ("Sequential", "Functional"):
+        from neurokern import models
+        return getattr(models, name).from_config(config.get("config", {}))
     cls = _CLASSES.get(name)
     if cls is None:
         raise ValueError(f"unknown layer class {name!r}; known: {sorted(_CLASSES)}. Received: class_name={name!r}")

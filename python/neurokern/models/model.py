@@ -69,7 +69,14 @@ def _to_numpy(data, what):
 
 
 class Model(Layer):
-    """Base class of models. Not usable on its own yet: use Sequential."""
+    """Base class of models. `Model(inputs=..., outputs=...)` builds a functional model (models/functional.py);
+    use Sequential for a stack of layers."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model:  # Keras: Model(inputs, outputs) is a functional model
+            from neurokern.models.functional import Functional
+            return super().__new__(Functional)
+        return super().__new__(cls)
 
     def __init__(self, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
