@@ -2,8 +2,8 @@
 
 Weights file: one array per weight, keyed "<layer index>/<weight index>/<weight path>" (layer index
 over the model's layers that own weights; the path is "<layer name>/<weight name>"). Loading matches
-by position and weight name, like Keras' loading by topology, so a model rebuilt with other automatic names (dense_3 instead of
-dense) still loads; the names in the keys make error messages readable.
+by position and weight name, like Keras' loading by topology, so a model rebuilt with other automatic
+names (dense_3 instead of dense) still loads; the names in the keys make error messages readable.
 
 Model file (model.save): the same arrays plus "__config__", the model's JSON config as a 0-d
 unicode array.
