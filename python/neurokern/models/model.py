@@ -101,8 +101,13 @@ class Model(Layer):
     def _build_from_shape(self, input_shape):
         raise NotImplementedError
 
-    def _input_layer_name(self):
+    def _first_layer_name(self):
+        """Name of the layer that receives the model's input (for error messages)."""
         return self.layers[0].name if self.layers else self.name
+
+    def _last_layer_name(self):
+        """Name of the layer that produces the model's output (for error messages)."""
+        return self.layers[-1].name if self.layers else self.name
 
     # ---- compile ---------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
@@ -197,7 +202,7 @@ class Model(Layer):
             self._build_from_shape(shape)
             return
         expected = self.input_shape
-        first = self.layers[0].name if self.layers else self.name
+        first = self._first_layer_name()
         if len(expected) != len(shape) or any(e is not None and e != s for e, s in zip(expected[1:], shape[1:])):
             raise ValueError(f"Input 0 of layer '{first}' is incompatible with the layer: model '{self.name}' "
                              f"expects inputs of shape {_shape_str(expected)}, but received input with shape "
@@ -235,14 +240,16 @@ class Model(Layer):
             labels = arr.astype(np.int64)
             if labels.ndim == len(out_shape) and labels.shape[-1] == 1:
                 labels = labels.reshape(labels.shape[:-1])
+            out = self._last_layer_name()
             if labels.shape[1:] != tuple(out_shape[1:-1]):
                 raise ValueError(f"{what} has shape {arr.shape}, but the sparse loss expects one integer label per "
-                                 f"sample for output '{self.layers[-1].name}' of shape {_shape_str(out_shape)}: "
-                                 f"shape ({n},). For one-hot {what} use loss='categorical_crossentropy'")
+                                 f"sample for output '{out}' of shape {_shape_str(out_shape)}: shape "
+                                 f"{_shape_str((n,) + tuple(out_shape[1:-1]))}. For one-hot {what} use "
+                                 "loss='categorical_crossentropy'")
             classes = out_shape[-1]
             if labels.size and (labels.min() < 0 or (classes is not None and labels.max() >= classes)):
-                raise ValueError(f"{what}: labels must be in [0, {classes}) for output '{self.layers[-1].name}' with "
-                                 f"{classes} units; found values from {labels.min()} to {labels.max()}")
+                raise ValueError(f"{what}: labels must be in [0, {classes}) for output '{out}' with {classes} units; "
+                                 f"found values from {labels.min()} to {labels.max()}")
             return np.ascontiguousarray(labels)
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{what} must be numeric. Received: {what} with dtype {arr.dtype}")
@@ -255,7 +262,7 @@ class Model(Layer):
             if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1 and (out_shape[-1] or 0) > 1):
                 hint = (f" For integer class labels use loss='sparse_categorical_crossentropy', or one-hot encode "
                         f"them with neurokern.utils.to_categorical({what}, {out_shape[-1]}).")
-            raise ValueError(f"{what} has shape {arr.shape}, but the output of layer '{self.layers[-1].name}' has "
+            raise ValueError(f"{what} has shape {arr.shape}, but the output of layer '{self._last_layer_name()}' has "
                              f"shape {_shape_str(out_shape)}: the target shape must match the output.{hint}")
         return arr
 

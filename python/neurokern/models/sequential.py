@@ -70,6 +70,12 @@ class Sequential(Model):
                 raise
             self.built = True
 
+    def _first_layer_name(self):
+        return self._layers[0].name if self._layers else self.name
+
+    def _last_layer_name(self):
+        return self._layers[-1].name if self._layers else self.name
+
     def pop(self):
         if not self._layers:
             raise TypeError("There are no layers in the model.")
