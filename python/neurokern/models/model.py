@@ -191,7 +191,7 @@ class Model(Layer):
                 f"model '{self.name}': the trainable weights changed after compile() (layers {changed}). Training "
                 "keeps updating the set fixed at compile() (Keras 3 rule). This is expected in the GAN recipe "
                 "(discriminator.trainable = False before compiling the combined model); otherwise call compile() "
-                "again.", UserWarning, stacklevel=3)
+                "again.", UserWarning, stacklevel=4)
         return self._compiled_trainable
 
     # ---- data handling ---------------------------------------------------------------------------
