@@ -27,6 +27,15 @@ from neurokern._core import Tensor
 __all__ = ["Layer", "Weight", "InputSpec"]
 
 
+# Bumped whenever a weight is created, a trainable flag changes or a model's layer list changes.
+# Models cache their weight lists against it, so a training step does not walk every layer.
+_structure_version = [0]
+
+
+def _bump_structure():
+    _structure_version[0] += 1
+
+
 def _snake_case(name):
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
@@ -49,10 +58,19 @@ class Weight:
         self.value = value
         self.name = name
         self.path = path
-        self.trainable = bool(trainable)
+        self._trainable = bool(trainable)
         self.regularizer = regularizer
         self.grad = None
         self._grad_buffer = None
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        _bump_structure()
 
     @property
     def shape(self):
@@ -152,6 +170,7 @@ class Layer:
     @trainable.setter
     def trainable(self, value):
         self._trainable = bool(value)
+        _bump_structure()
         for layer in self._sublayers():
             layer.trainable = value
 
@@ -170,6 +189,7 @@ class Layer:
             raise ValueError(f"{self.name}: initializer for '{name}' returned shape {value.shape}, expected {shape}")
         w = Weight(nk.tensor(value), name, f"{self.name}/{name}", trainable, regularizer)
         self._weights.append(w)
+        _bump_structure()
         return w
 
     @property

@@ -33,6 +33,7 @@ from neurokern import callbacks as callbacks_module
 from neurokern import metrics as metrics_module
 from neurokern import ops, utils
 from neurokern._core import Tensor
+from neurokern.layers import base as layers_base
 from neurokern.layers.base import Layer, _shape_str, _snake_case
 from neurokern.models import saving
 
@@ -89,6 +90,9 @@ class Model(Layer):
         self._metrics = None
         self._compiled_trainable = []
         self._warned_trainable = False
+        self._loss_kind = ""
+        self._cache_version = None
+        self._cache = None
 
     # ---- subclass API ---------------------------------------------------------------------------
     @property
@@ -122,6 +126,8 @@ class Model(Layer):
                                       "does not support yet")
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss) if loss is not None else None
+        # snake_case of the loss CLASS: a user-chosen loss name must not change how labels are read
+        self._loss_kind = _snake_case(type(self.loss).__name__) if self.loss is not None else ""
         if metrics is None:
             metrics = []
         elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
@@ -139,8 +145,7 @@ class Model(Layer):
         self.compiled = True
 
     def _loss_name(self):
-        """snake_case of the loss CLASS (a user-chosen loss name must not change how labels are read)."""
-        return _snake_case(type(self.loss).__name__) if self.loss is not None else ""
+        return self._loss_kind
 
     def _is_sparse_loss(self):
         return "sparse" in self._loss_name()
@@ -168,6 +173,16 @@ class Model(Layer):
             m.reset_state()
 
     # ---- trainable bookkeeping -------------------------------------------------------------------
+    def _weight_lists(self):
+        """(all weights, trainable now, regularized), recomputed only when layers, weights or trainable flags
+        changed anywhere (layers_base._structure_version)."""
+        version = layers_base._structure_version[0]
+        if self._cache_version != version:
+            every = self._all_weights()
+            self._cache = (every, self._current_trainable(), [w for w in every if w.regularizer is not None])
+            self._cache_version = version
+        return self._cache
+
     def _current_trainable(self):
         out, seen = [], set()
         for w in self.trainable_weights:
@@ -181,7 +196,7 @@ class Model(Layer):
         trainable flags changed since."""
         if self._compiled_trainable is None:  # compiled before the model was built
             self._compiled_trainable = self._current_trainable()
-        current = self._current_trainable()
+        current = self._weight_lists()[1]
         if not self._warned_trainable and [id(w) for w in current] != [id(w) for w in self._compiled_trainable]:
             self._warned_trainable = True
             before = {id(w) for w in self._compiled_trainable}
@@ -268,7 +283,7 @@ class Model(Layer):
 
     # ---- one step --------------------------------------------------------------------------------
     def _assign_grads(self, trained):
-        for w in self._all_weights():
+        for w in self._weight_lists()[0]:
             w.grad = None
         for w in trained:
             g = w.grad_buffer()
@@ -290,13 +305,14 @@ class Model(Layer):
 
     def _regularization(self, trained):
         """Penalty of every regularized weight; adds its gradient into the trained ones."""
-        total = 0.0
-        trained_ids = {id(w) for w in trained}
-        for w in self._all_weights():
-            if w.regularizer is not None:
-                total += w.regularizer.penalty(w.value)
-                if id(w) in trained_ids:
-                    w.regularizer.accumulate_grad(w.grad, w.value)
+        regularized = self._weight_lists()[2]
+        if not regularized:
+            return 0.0
+        total, trained_ids = 0.0, {id(w) for w in trained}
+        for w in regularized:
+            total += w.regularizer.penalty(w.value)
+            if id(w) in trained_ids:
+                w.regularizer.accumulate_grad(w.grad, w.value)
         return total
 
     def _train_step(self, x_t, y_np):
@@ -312,7 +328,7 @@ class Model(Layer):
     def _test_step(self, x_t, y_np):
         y_pred, _ = self.forward(x_t, training=False)
         loss = float(self.loss(nk.tensor(y_np), y_pred))
-        loss += sum(w.regularizer.penalty(w.value) for w in self._all_weights() if w.regularizer is not None)
+        loss += sum(w.regularizer.penalty(w.value) for w in self._weight_lists()[2])
         return loss, y_pred
 
     def _require_compiled(self, what):

@@ -10,7 +10,7 @@ the layer and the layer that produced its input. `layers` excludes the InputLaye
 Backward walks the layers in reverse and skips input gradients nobody needs: no layer before the
 first one with trained weights computes dx (for an MLP, the first Dense skips its largest GEMM).
 """
-from neurokern.layers.base import Layer, _shape_str
+from neurokern.layers.base import Layer, _bump_structure, _shape_str
 from neurokern.layers.input_layer import InputLayer, KerasTensor
 from neurokern.models.model import Model
 
@@ -62,6 +62,7 @@ class Sequential(Model):
             elif isinstance(layer, Model) and layer.built:  # a built sub-model brings its input shape
                 self._input_layer = InputLayer(shape=layer.input_shape[1:])
         self._layers.append(layer)
+        _bump_structure()
         if self._input_layer is not None:
             try:
                 self._infer_layer(len(self._layers) - 1)
@@ -80,6 +81,7 @@ class Sequential(Model):
         if not self._layers:
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
+        _bump_structure()
         self._shapes = self._shapes[:len(self._layers)]
         return layer
 
