@@ -353,6 +353,18 @@ def test_set_random_seed_gives_bit_identical_training():
     assert not all(np.array_equal(p, q) for p, q in zip(a, c))
 
 
+def test_compile_before_build_then_add_and_recompile():
+    x, y = blobs(n=40)
+    model = Sequential([Dense(5, activation="relu")])
+    model.compile("adam", "mse")  # not built yet: the trainable set is taken at the first step
+    model.fit(x, np.ones((40, 5), np.float32), epochs=1, verbose=0)
+    model.add(Dense(3, activation="softmax"))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    before = model.layers[1].get_weights()
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not np.array_equal(before[0], model.layers[1].get_weights()[0])  # the new layer trains
+
+
 def test_fit_without_shuffle_and_initial_epoch():
     x, y = blobs(n=50)
     model = mlp()
