@@ -53,6 +53,22 @@ def test_mnist_mlp_summary_matches_keras():
     assert "Trainable params: 407,050 (1.55 MB)" in text
     assert "Non-trainable params: 0 (0.00 B)" in text
     assert model.count_params() == 407050
+    golden = """\
+Model: "sequential"
+_________________________________________________________________
+ Layer (type)                 Output Shape              Param #
+=================================================================
+ dense (Dense)                (None, 512)               401,920
+_________________________________________________________________
+ dropout (Dropout)            (None, 512)               0
+_________________________________________________________________
+ dense_1 (Dense)              (None, 10)                5,130
+=================================================================
+Total params: 407,050 (1.55 MB)
+Trainable params: 407,050 (1.55 MB)
+Non-trainable params: 0 (0.00 B)
+_________________________________________________________________"""
+    assert text == golden
     assert [l.name for l in model.layers] == ["dense", "dropout", "dense_1"]  # no InputLayer, as Keras
 
 
@@ -511,6 +527,18 @@ def test_fit_progress_in_log_files_is_one_line_per_epoch(capsys, verbose):
     assert re.match(r"6/6 .*- \d+[mu]?s( -)? \d+[mu]?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}"
                     r" - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$", lines[1]), lines[1]
     assert ("[==============================]" in lines[1]) == (verbose == 1)
+
+
+def test_evaluate_and_predict_progress_one_line_in_logs(capsys):
+    x, y = blobs(n=64)
+    model = mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.evaluate(x, y, batch_size=16)
+    model.predict(x, batch_size=16, verbose=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert re.match(r"4/4 \[=+\] - \d+s \d+[mu]?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}$", lines[0]), lines[0]
+    assert re.match(r"4/4 \[=+\] - \d+s \d+[mu]?s/step$", lines[1]), lines[1]
 
 
 def test_fit_verbose_zero_is_silent(capsys):
