@@ -1,13 +1,16 @@
 """The Layer base class: weights, building, configuration, and the forward/backward contract.
 
-A layer subclass writes four things (Keras names):
+A layer subclass writes (Keras names, plus the two compute methods):
 
     __init__(..., **kwargs)      validate arguments ("... Received: units=-3"), call super().__init__(**kwargs)
     build(input_shape)           self.kernel = self.add_weight("kernel", shape, initializer)
     compute_output_shape(shape)  shapes with None for the batch axis
     forward(x, training)         -> (y, ctx)   a few neurokern.ops calls on Tensors
-    backward(ctx, dy)            -> dx         OVERWRITES dx; ACCUMULATES each weight's gradient
-                                               (w.grad += ...) when w.grad is not None
+    backward(ctx, dy, need_dx=True)
+                                 -> dx         OVERWRITES dx (a fresh Tensor, or None when need_dx is False);
+                                               ACCUMULATES each weight's gradient (w.grad += ...) when
+                                               w.grad is not None
+    get_config()                 the constructor arguments, so that from_config(get_config()) round-trips
 
 `ctx` holds everything the backward needs, so one layer object can appear twice in a graph (weight
 sharing): each use gets its own ctx and the two backwards add into the same w.grad.
@@ -15,6 +18,10 @@ sharing): each use gets its own ctx and the two backwards add into the same w.gr
 Who owns gradients: the model. Before a training step it gives each weight it trains a zeroed
 `grad` Tensor (`Weight.grad`) and sets `grad = None` on the others (frozen layers, weights of a
 sub-model frozen in this compiled model); a layer computes a weight gradient only when `grad` is set.
+
+Loss fusion: a layer whose last step is an activation returns it from `output_activation`; when the
+loss fuses with it (softmax + cross-entropy, sigmoid + binary cross-entropy) the model calls
+`backward_from_pre_activation(ctx, dz)` with the gradient w.r.t. the activation's input instead.
 """
 import re
 
@@ -318,9 +325,7 @@ class Layer:
         """dx for the output gradient dy (overwrites; may return None when need_dx is False)."""
         return dy
 
-    # Output activation protocol (used by models to fuse e.g. softmax + cross-entropy):
-    # a layer whose last step is an activation returns it here; backward_from_pre_activation then
-    # takes the gradient w.r.t. that activation's INPUT and skips the activation's backward.
+    # Loss fusion (see the module docstring): the activation applied last, or None.
     @property
     def output_activation(self):
         return None
