@@ -67,7 +67,7 @@ def built_dense(units, in_dim, activation=None, **kwargs):
 
 # ---- Dense ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("n,k,units", [(1, 1, 1), (7, 33, 5), (16, 8, 257)])
-def test_dense_forward_matches_numpy(rng, n, k, units):
+def test_dense_forward_matches_numpy(rng, isa, n, k, units):
     layer = built_dense(units, k, bias_initializer="random_normal")
     x = rng.standard_normal((n, k)).astype(np.float32)
     w, b = layer.get_weights()
@@ -77,7 +77,7 @@ def test_dense_forward_matches_numpy(rng, n, k, units):
 
 
 @pytest.mark.parametrize("act", sorted(REF_ACT))
-def test_dense_activation_gradients_fd(rng, act):
+def test_dense_activation_gradients_fd(rng, isa, act):
     """Backward (float32 kernels) vs central differences of the float64 NumPy forward, for x, W and b."""
     n, k, units = 4, 6, 5
     layer = built_dense(units, k, activation=act, bias_initializer="random_normal")

@@ -123,7 +123,7 @@ def _model_grads(model, x, y):
 
 
 @pytest.mark.parametrize("case", ["softmax_ce_fused", "linear_mse"])
-def test_two_layer_model_gradients_fd(rng, case):
+def test_two_layer_model_gradients_fd(rng, isa, case):
     """Every weight gradient and dx of a Dense-tanh -> Dense model vs central differences of a float64
     NumPy forward + loss."""
     if case == "softmax_ce_fused":
