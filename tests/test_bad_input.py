@@ -126,6 +126,10 @@ def test_target_shape_mismatch_hints():
     ({"validation_split": 0.95}, "leaves no training samples out of 6"),
     ({"verbose": 3}, "verbose must be 0, 1, 2 or 'auto'"),
     ({"validation_data": X}, r"validation_data must be a tuple \(x_val, y_val\)"),
+    ({"sample_weight": np.ones(5)}, r"one weight per sample, shape \(6,\).*\(5,\)"),
+    ({"sample_weight": -np.ones(6)}, "finite and non-negative"),
+    ({"class_weight": {0: 1.0, 2: 1.0}}, "keys from 0 to one less than the number of classes"),
+    ({"class_weight": {0: 1.0, 1: 2.0}}, r"weights for classes 0..1, but the targets hold class 2"),
 ])
 def test_bad_fit_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

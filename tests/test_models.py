@@ -416,6 +416,70 @@ def test_regularizer_adds_penalty_and_gradient(rng):
     assert_close(model.get_weights()[0], w - 0.05 * grad_w, "optim")
 
 
+def test_sample_weight_loss_and_sgd_step(rng):
+    """Weighted loss = sum_i w_i l_i / N (Keras 'sum_over_batch_size'); the SGD step follows its gradient."""
+    x = rng.standard_normal((6, 3)).astype(np.float32)
+    y = rng.standard_normal((6, 2)).astype(np.float32)
+    w_s = np.array([0.0, 1.0, 2.0, 0.5, 3.0, 1.0], np.float32)
+    model = Sequential([Input(shape=(3,)), Dense(2)])
+    model.compile(optimizers.SGD(learning_rate=0.1), "mse")
+    kernel, bias = (a.astype(np.float64) for a in model.get_weights())
+    err = x @ kernel + bias - y
+    per_sample = np.mean(err ** 2, axis=1)
+    assert model.test_on_batch(x, y, sample_weight=w_s) == pytest.approx(np.sum(w_s * per_sample) / 6, rel=1e-5)
+    assert model.evaluate(x, y, sample_weight=w_s, verbose=0) == pytest.approx(np.sum(w_s * per_sample) / 6, rel=1e-5)
+    loss = model.train_on_batch(x, y, sample_weight=w_s)
+    assert loss == pytest.approx(np.sum(w_s * per_sample) / 6, rel=1e-5)
+    d = 2 * w_s[:, None] * err / err.size  # d(sum_i w_i mean_j err_ij^2 / N) / d pred
+    assert_close(model.get_weights()[0], kernel - 0.1 * x.T.astype(np.float64) @ d, "optim")
+    assert_close(model.get_weights()[1], bias - 0.1 * d.sum(0), "optim")
+
+
+@pytest.mark.parametrize("loss,make_y", [
+    ("sparse_categorical_crossentropy", lambda lab: lab),
+    ("categorical_crossentropy", lambda lab: utils.to_categorical(lab, 3)),
+])
+def test_class_weight_equals_sample_weight_by_class(loss, make_y):
+    x, labels = blobs(n=48)
+    y = make_y(labels)
+    table = {0: 1.0, 1: 3.0, 2: 0.5}
+    runs = []
+    for kwargs in ({"class_weight": table}, {"sample_weight": np.array([table[c] for c in labels])}):
+        utils.set_random_seed(4)
+        model = mlp(units=(6,), dropout=0.2)
+        model.compile("adam", loss)
+        runs.append((model.fit(x, y, epochs=2, batch_size=8, verbose=0, **kwargs).history["loss"],
+                     model.get_weights()))
+    assert runs[0][0] == runs[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+def test_fused_softmax_gradient_is_scaled_by_sample_weight(rng):
+    """Doubling every weight doubles the fused softmax-CE gradient (one SGD step moves twice as far)."""
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    y = np.array([0, 2, 1, 1, 0])
+    moves = []
+    for scale in (1.0, 2.0):
+        utils.set_random_seed(9)
+        model = mlp(units=(3,))
+        model.compile(optimizers.SGD(learning_rate=0.1), "sparse_categorical_crossentropy")
+        before = model.get_weights()
+        model.train_on_batch(x, y, sample_weight=np.full(5, scale))
+        moves.append([a - b for a, b in zip(model.get_weights(), before)])
+    for m1, m2 in zip(*moves):
+        assert_close(m2, 2 * m1.astype(np.float64), "optim")
+
+
+def test_validation_sample_weights():
+    x, y = blobs(n=40)
+    w_val = np.linspace(0, 2, 10)
+    model = mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    h = model.fit(x[:30], y[:30], epochs=1, verbose=0, validation_data=(x[30:], y[30:], w_val))
+    assert h.history["val_loss"][0] == pytest.approx(
+        model.evaluate(x[30:], y[30:], sample_weight=w_val, verbose=0), rel=1e-12)
+
+
 # ---- weights I/O ----------------------------------------------------------------------------------
 def test_get_set_weights_model(rng):
     a, b = mlp(), mlp()

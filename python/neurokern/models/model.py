@@ -15,6 +15,11 @@ One training step (`_train_step`):
     regularizers: loss += penalty(w); w.grad += d penalty
     optimizer.apply_gradients([(w.grad, w.value) ...])
 
+Sample weights (sample_weight= / class_weight=): Keras 'sum_over_batch_size', loss = sum_i w_i l_i / N.
+The gradient is the plain mean's gradient with row i scaled by w_i (ops.mul); the loss value comes
+from the per-sample form of the loss (neurokern.losses.<name>). As in Keras 3, `metrics` are not
+weighted.
+
 Trainable weights are fixed when compile() is called (the Keras 3 rule: a sub-model can be trained
 in one compiled model and frozen in another, as in the GAN recipe). If the trainable set changes
 after compile, fit/train_on_batch warn once and keep training the compiled set: call compile() again
@@ -281,6 +286,44 @@ class Model(Layer):
                              f"shape {_shape_str(out_shape)}: the target shape must match the output.{hint}")
         return arr
 
+    def _prepare_sample_weight(self, sample_weight, class_weight, y, n, what="sample_weight"):
+        """float32 (n,) per-sample loss weights from sample_weight and/or class_weight (multiplied), or None."""
+        w = None
+        if sample_weight is not None:
+            w = _to_numpy(sample_weight, what)
+            if w.dtype.kind not in "fiub":
+                raise TypeError(f"{what} must be numeric. Received: {what} with dtype {w.dtype}")
+            w = w.astype(np.float32)
+            if w.ndim == 2 and w.shape[1] == 1:
+                w = w[:, 0]
+            if w.shape != (n,):
+                raise ValueError(f"{what} must hold one weight per sample, shape ({n},). Received: {what} with shape "
+                                 f"{w.shape}")
+            if not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError(f"{what} must be finite and non-negative")
+        if class_weight is not None:
+            if not isinstance(class_weight, dict) or not class_weight:
+                raise ValueError("class_weight must be a dict {class index: weight}. "
+                                 f"Received: class_weight={class_weight!r}")
+            keys = sorted(int(k) for k in class_weight)
+            if keys != list(range(len(keys))):
+                raise ValueError("Expected `class_weight` to be a dict with keys from 0 to one less than the number of "
+                                 f"classes. Received: class_weight={class_weight!r}")
+            table = np.array([float(class_weight[k]) for k in keys], dtype=np.float32)
+            if self._is_sparse_loss() or y.ndim == 1:
+                labels = y.reshape(len(y), -1)[:, 0]
+            elif y.shape[-1] == 1:  # binary targets
+                labels = (y[:, 0] > 0.5)
+            else:  # one-hot
+                labels = np.argmax(y.reshape(len(y), -1), axis=-1)
+            labels = np.asarray(labels).astype(np.int64)
+            if labels.size and (labels.min() < 0 or labels.max() >= len(table)):
+                raise ValueError(f"class_weight has weights for classes 0..{len(table) - 1}, but the targets hold "
+                                 f"class {int(labels.max()) if labels.max() >= len(table) else int(labels.min())}")
+            cw = table[labels]
+            w = cw if w is None else w * cw
+        return None if w is None else np.ascontiguousarray(w)
+
     # ---- one step --------------------------------------------------------------------------------
     def _assign_grads(self, trained):
         for w in self._weight_lists()[0]:
@@ -290,17 +333,38 @@ class Model(Layer):
             ops.fill(g, 0.0)
             w.grad = g
 
-    def _loss_and_backward(self, y_true_t, y_pred, ctx, trained):
+    def _weighted_loss(self, y_true_t, y_pred, w_np):
+        """Keras 'sum_over_batch_size' with sample weights: sum_i w_i * loss_i / N, from the per-sample losses
+        of the loss's functional form (neurokern.losses.<name>)."""
+        from neurokern import losses
+        fn = getattr(losses, self._loss_kind, None)
+        if fn is None:
+            raise NotImplementedError(f"sample weights need a per-sample form of the loss {type(self.loss).__name__}")
+        kwargs = {"from_logits": self.loss.from_logits} if getattr(self.loss, "from_logits", False) else {}
+        per_sample = fn(y_true_t, y_pred, **kwargs)
+        return ops.sum(ops.mul(per_sample, nk.tensor(w_np))) / len(w_np)
+
+    @staticmethod
+    def _scale_rows(d, w_np):
+        """d[i, ...] *= w[i] in place: the gradient of the weighted mean from that of the plain mean."""
+        w_full = np.ascontiguousarray(np.broadcast_to(w_np.reshape((-1,) + (1,) * (d.ndim - 1)), tuple(d.shape)))
+        return ops.mul(d, nk.tensor(w_full), out=d)
+
+    def _loss_and_backward(self, y_true_t, y_pred, ctx, trained, w_np=None):
         act = self.output_activation
-        if act is not None and self.loss.fuses_with(getattr(act, "name", None)):
-            loss, dz = self.loss.fused_forward_backward(y_true_t, y_pred)
-            if trained:
-                self.backward_from_pre_activation(ctx, dz, need_dx=False)
-        elif trained:
-            loss, dy = self.loss.forward_backward(y_true_t, y_pred)
-            self.backward(ctx, dy, need_dx=False)
-        else:
+        fused = act is not None and self.loss.fuses_with(getattr(act, "name", None))
+        if not trained:
             loss = self.loss(y_true_t, y_pred)
+        else:
+            loss, d = (self.loss.fused_forward_backward if fused else self.loss.forward_backward)(y_true_t, y_pred)
+            if w_np is not None:
+                self._scale_rows(d, w_np)
+            if fused:
+                self.backward_from_pre_activation(ctx, d, need_dx=False)
+            else:
+                self.backward(ctx, d, need_dx=False)
+        if w_np is not None:
+            loss = self._weighted_loss(y_true_t, y_pred, w_np)
         return float(loss)
 
     def _regularization(self, trained):
@@ -315,19 +379,20 @@ class Model(Layer):
                 w.regularizer.accumulate_grad(w.grad, w.value)
         return total
 
-    def _train_step(self, x_t, y_np):
+    def _train_step(self, x_t, y_np, w_np=None):
         trained = self._trained_weights()
         self._assign_grads(trained)
         y_pred, ctx = self.forward(x_t, training=True)
-        loss = self._loss_and_backward(nk.tensor(y_np), y_pred, ctx, trained)
+        loss = self._loss_and_backward(nk.tensor(y_np), y_pred, ctx, trained, w_np)
         loss += self._regularization(trained)
         if trained:
             self.optimizer.apply_gradients([(w.grad, w.value) for w in trained])
         return loss, y_pred
 
-    def _test_step(self, x_t, y_np):
+    def _test_step(self, x_t, y_np, w_np=None):
         y_pred, _ = self.forward(x_t, training=False)
-        loss = float(self.loss(nk.tensor(y_np), y_pred))
+        y_t = nk.tensor(y_np)
+        loss = float(self.loss(y_t, y_pred) if w_np is None else self._weighted_loss(y_t, y_pred, w_np))
         loss += sum(w.regularizer.penalty(w.value) for w in self._weight_lists()[2])
         return loss, y_pred
 
@@ -344,11 +409,10 @@ class Model(Layer):
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
         """Train for `epochs` epochs (Keras semantics); returns the History callback.
 
-        validation_split takes the LAST fraction of x/y (before shuffling), as Keras does.
-        Each epoch shuffles the training samples with neurokern's generator when shuffle=True."""
+        validation_split takes the LAST fraction of x/y (and of sample_weight) before shuffling, as Keras does.
+        Each epoch shuffles the training samples with neurokern's generator when shuffle=True.
+        class_weight {class: weight} (keys 0..C-1) multiplies into sample_weight (one weight per sample)."""
         self._require_compiled("fit")
-        if class_weight is not None or sample_weight is not None:
-            raise NotImplementedError("class_weight / sample_weight are not supported yet")
         if steps_per_epoch is not None or validation_steps is not None:
             raise NotImplementedError("steps_per_epoch / validation_steps are for generators, which are not "
                                       "supported yet: pass NumPy arrays")
@@ -369,19 +433,23 @@ class Model(Layer):
 
         x = self._prepare_x(x)
         y = self._prepare_y(y, len(x))
+        w = self._prepare_sample_weight(sample_weight, class_weight, y, len(x))
+        w_val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (x_val, y_val). Received: validation_data of type "
-                                 f"{type(validation_data).__name__}")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                raise NotImplementedError("validation sample weights are not supported yet")
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val). "
+                                 f"Received: validation_data of type {type(validation_data).__name__}")
             x_val = self._prepare_x(validation_data[0], "validation_data[0]")
             y_val = self._prepare_y(validation_data[1], len(x_val), "validation_data[1]")
+            if len(validation_data) == 3:
+                w_val = self._prepare_sample_weight(validation_data[2], None, y_val, len(x_val), "validation_data[2]")
         elif validation_split > 0:
             split_at = int(math.floor(len(x) * (1.0 - validation_split)))
             if split_at == 0:  # (split_at < len(x) always holds for validation_split > 0)
                 raise ValueError(f"validation_split={validation_split} leaves no training samples out of {len(x)}")
             x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]
+            if w is not None:
+                w, w_val = w[:split_at], w[split_at:]
         else:
             x_val = y_val = None
         n = len(x)
@@ -404,12 +472,10 @@ class Model(Layer):
                 for step in range(steps):
                     cbs.on_train_batch_begin(step)
                     batch = slice(step * batch_size, (step + 1) * batch_size)
-                    if order is None:
-                        xb, yb = x[batch], y[batch]
-                    else:  # fancy indexing copies the shuffled batch into contiguous memory
-                        xb, yb = x[order[batch]], y[order[batch]]
-                    xb = np.ascontiguousarray(xb)
-                    loss, y_pred = self._train_step(nk.tensor(xb), np.ascontiguousarray(yb))
+                    rows = batch if order is None else order[batch]  # fancy indexing copies the shuffled batch
+                    xb, yb = np.ascontiguousarray(x[rows]), np.ascontiguousarray(y[rows])
+                    wb = None if w is None else np.ascontiguousarray(w[rows])
+                    loss, y_pred = self._train_step(nk.tensor(xb), yb, wb)
                     total += loss * len(xb)
                     seen += len(xb)
                     logs = self._logs(total / seen, yb, y_pred)
@@ -418,7 +484,7 @@ class Model(Layer):
                         break
                 epoch_logs = dict(logs)
                 if x_val is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_arrays(x_val, y_val, val_batch)
+                    val_logs = self._evaluate_arrays(x_val, y_val, val_batch, w=w_val)
                     epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 logs = epoch_logs
@@ -440,7 +506,7 @@ class Model(Layer):
         return logs
 
     # ---- evaluate / predict ----------------------------------------------------------------------
-    def _evaluate_arrays(self, x, y, batch_size, cbs=None):
+    def _evaluate_arrays(self, x, y, batch_size, cbs=None, w=None):
         """{'loss': mean loss, metric: value} over x/y in inference mode (metrics reset first)."""
         self._build_metrics(y.shape, self.output_shape)
         self.reset_metrics()
@@ -451,7 +517,8 @@ class Model(Layer):
                 cbs.on_test_batch_begin(step)
             xb = x[step * batch_size:(step + 1) * batch_size]
             yb = y[step * batch_size:(step + 1) * batch_size]
-            loss, y_pred = self._test_step(nk.tensor(np.ascontiguousarray(xb)), np.ascontiguousarray(yb))
+            wb = None if w is None else w[step * batch_size:(step + 1) * batch_size]
+            loss, y_pred = self._test_step(nk.tensor(np.ascontiguousarray(xb)), np.ascontiguousarray(yb), wb)
             total += loss * len(xb)
             seen += len(xb)
             logs = self._logs(total / seen, yb, y_pred)
@@ -464,8 +531,8 @@ class Model(Layer):
                  callbacks=None, return_dict=False):
         """[loss, *metrics] in inference mode (a float when there are no metrics; a dict with return_dict)."""
         self._require_compiled("evaluate")
-        if sample_weight is not None or steps is not None:
-            raise NotImplementedError("sample_weight / steps are not supported by evaluate yet")
+        if steps is not None:
+            raise NotImplementedError("evaluate(steps=...) is for generators, which are not supported yet")
         batch_size = _positive_int("batch_size", batch_size, allow_none=True) or 32
         verbose = _verbose(verbose)
         x = self._prepare_x(x)
@@ -475,7 +542,8 @@ class Model(Layer):
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             steps=math.ceil(len(x) / batch_size), mode="test")
         cbs.on_test_begin()
-        logs = self._evaluate_arrays(x, y, batch_size, cbs)
+        w = self._prepare_sample_weight(sample_weight, None, y, len(x))
+        logs = self._evaluate_arrays(x, y, batch_size, cbs, w=w)
         cbs.on_test_end(logs)
         if return_dict:
             return dict(logs)
@@ -519,26 +587,24 @@ class Model(Layer):
         """One optimizer step on (x, y). Returns this batch's loss (and metrics on this batch): unlike
         Keras 3, values are per call, not running means across calls."""
         self._require_compiled("train_on_batch")
-        if sample_weight is not None or class_weight is not None:
-            raise NotImplementedError("sample_weight / class_weight are not supported yet")
         x = self._prepare_x(x)
         y = self._prepare_y(y, len(x))
+        w = self._prepare_sample_weight(sample_weight, class_weight, y, len(x))
         self._build_metrics(y.shape, self.output_shape)
         self.reset_metrics()
-        loss, y_pred = self._train_step(nk.tensor(x), y)
+        loss, y_pred = self._train_step(nk.tensor(x), y, w)
         logs = self._logs(loss, y, y_pred)
         self.reset_metrics()
         return self._format_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
-        if sample_weight is not None:
-            raise NotImplementedError("sample_weight is not supported yet")
         x = self._prepare_x(x)
         y = self._prepare_y(y, len(x))
+        w = self._prepare_sample_weight(sample_weight, None, y, len(x))
         self._build_metrics(y.shape, self.output_shape)
         self.reset_metrics()
-        loss, y_pred = self._test_step(nk.tensor(x), y)
+        loss, y_pred = self._test_step(nk.tensor(x), y, w)
         logs = self._logs(loss, y, y_pred)
         self.reset_metrics()
         return self._format_logs(logs, return_dict)
