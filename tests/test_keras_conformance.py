@@ -156,6 +156,8 @@ def test_sgd_momentum_docstring_example():
     (losses.SparseCategoricalCrossentropy(), [1, 2], [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], 1.177),
     (losses.Hinge(), [[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]], 1.3),
     (losses.CosineSimilarity(), [[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], -0.5),
+    (losses.Huber(), [[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]], 0.155),
+    (losses.LogCosh(), [[0., 1.], [0., 0.]], [[1., 1.], [0., 0.]], 0.108),
 ], ids=lambda v: type(v).__name__ if isinstance(v, losses.Loss) else None)
 def test_loss_docstring_examples(loss, y_true, y_pred, expected):
     value = loss(np.array(y_true), np.array(y_pred, dtype=np.float32))

@@ -61,6 +61,44 @@ def ref_hinge(y, p):
     return np.mean(np.maximum(1 - y * p, 0), axis=-1)
 
 
+def ref_mape(y, p):
+    return 100 * np.mean(np.abs(y - p) / np.maximum(np.abs(y), LO), axis=-1)
+
+
+def ref_msle(y, p):
+    return np.mean((np.log(np.maximum(p, LO) + 1) - np.log(np.maximum(y, LO) + 1)) ** 2, axis=-1)
+
+
+def ref_huber(y, p, delta=1.0):
+    e = np.abs(p - y)
+    return np.mean(np.where(e <= delta, 0.5 * e * e, delta * e - 0.5 * delta * delta), axis=-1)
+
+
+def ref_log_cosh(y, p):
+    return np.mean(np.log(np.cosh(p - y)), axis=-1)
+
+
+def ref_kld(y, p):
+    y, p = np.clip(y, LO, 1), np.clip(p, LO, 1)
+    return np.sum(y * np.log(y / p), axis=-1)
+
+
+def ref_poisson(y, p):
+    return np.mean(p - y * np.log(p + LO), axis=-1)
+
+
+def ref_squared_hinge(y, p):
+    if np.all((y == 0) | (y == 1)):
+        y = 2 * y - 1
+    return np.mean(np.maximum(1 - y * p, 0) ** 2, axis=-1)
+
+
+def ref_categorical_hinge(y, p):
+    pos = np.sum(y * p, axis=-1)
+    neg = np.max((1 - y) * p, axis=-1)
+    return np.maximum(neg - pos + 1, 0)
+
+
 def l2_normalize(x):  # Keras: x * min(rsqrt(sum x^2), 1/eps); a zero vector's rsqrt is inf
     with np.errstate(divide="ignore"):
         return x * np.minimum(1 / np.sqrt(np.sum(x * x, axis=-1, keepdims=True)), 1 / EPS)
@@ -103,7 +141,26 @@ CASES = {
                   lambda r, s: (2.0 * r.integers(0, 2, s) - 1, r.normal(size=s))),
     "hinge_real": ("hinge", {}, ref_hinge, lambda r, s: (r.normal(size=s), r.normal(size=s))),
     "cosine": ("cosine_similarity", {}, ref_cosine, lambda r, s: (r.normal(size=s), r.normal(size=s))),
+    "mape": ("mean_absolute_percentage_error", {}, ref_mape,
+             lambda r, s: (r.uniform(0.5, 2, s) * r.choice([-1, 1], s), r.normal(size=s))),
+    "msle": ("mean_squared_logarithmic_error", {}, ref_msle,
+             lambda r, s: (r.uniform(0, 3, s), r.uniform(0.1, 3, s))),
+    "huber": ("huber", {"delta": 1.0}, ref_huber, lambda r, s: (r.normal(size=s), 1.5 * r.normal(size=s))),
+    "huber_half": ("huber", {"delta": 0.5}, lambda y, p: ref_huber(y, p, 0.5),
+                   lambda r, s: (r.normal(size=s), r.normal(size=s))),
+    "log_cosh": ("log_cosh", {}, ref_log_cosh, lambda r, s: (r.normal(size=s), 2 * r.normal(size=s))),
+    "kld": ("kl_divergence", {}, ref_kld, lambda r, s: (_cat_probs(r, s)[0], r.uniform(0.05, 1, s))),
+    "poisson": ("poisson", {}, ref_poisson,
+                lambda r, s: (r.integers(0, 5, s).astype(float), r.uniform(0.1, 3, s))),
+    "squared_hinge01": ("squared_hinge", {}, ref_squared_hinge,
+                        lambda r, s: (r.integers(0, 2, s).astype(float), r.normal(size=s))),
+    "squared_hinge_real": ("squared_hinge", {}, ref_squared_hinge,
+                           lambda r, s: (r.normal(size=s), r.normal(size=s))),
+    "categorical_hinge": ("categorical_hinge", {}, ref_categorical_hinge,
+                          lambda r, s: (onehot(r.integers(0, s[-1], s[:-1]), s[-1]), r.normal(size=s))),
 }
+# losses whose per-sample value is a SUM over the last axis (gradients scale with 1/N, not 1/(N D))
+ROW_LOSSES = ("categorical_crossentropy", "cosine_similarity", "kl_divergence", "categorical_hinge")
 SHAPES = [(1, 1), (1, 7), (7, 1), (7, 33), (33, 7), (2, 257), (257, 3), (7,), (2, 3, 5)]
 BIG = (300, 257)  # 77100 values: rows split across threads
 
@@ -113,13 +170,13 @@ def _f32(*arrays):
 
 
 def _kernel_forward(stem, kw, y, p, out=None):
-    extra = (kw["from_logits"],) if "from_logits" in kw else ()
+    extra = tuple(kw.values())  # from_logits or delta
     return getattr(_core, stem + "_forward")(nk.tensor(y), nk.tensor(p), *extra, out)
 
 
 def _kernel_backward(stem, kw, y, p):
     d = nan_tensor(p.shape)
-    extra = (kw["from_logits"],) if "from_logits" in kw else ()
+    extra = tuple(kw.values())
     getattr(_core, stem + "_backward")(d, nk.tensor(y), nk.tensor(p), *extra)
     return d.numpy()
 
@@ -155,7 +212,7 @@ def test_backward_matches_finite_differences(case, shape, isa, rng):
     d = _kernel_backward(stem, kw, y, p)
     expected = numeric_grad(lambda q: np.mean(ref(y64, q)), p)
     # scale by the number of averaged terms so entries are O(1) and the absolute tolerance bites
-    terms = p.size if stem not in ("categorical_crossentropy", "cosine_similarity") else _samples(shape)
+    terms = _samples(shape) if stem in ROW_LOSSES else p.size
     assert_close(d * np.float32(terms), expected * terms, "loss")
     assert_close(getattr(ops, stem + "_backward")(y, p, **kw), expected, "loss")
 
@@ -379,7 +436,9 @@ def test_functions_return_per_sample_losses(rng):
 
 def test_get_and_config_round_trip():
     for name in ["mse", "mean_squared_error", "mae", "mean_absolute_error", "binary_crossentropy",
-                 "categorical_crossentropy", "sparse_categorical_crossentropy", "hinge", "cosine_similarity"]:
+                 "categorical_crossentropy", "sparse_categorical_crossentropy", "hinge", "cosine_similarity",
+                 "mape", "msle", "huber", "log_cosh", "logcosh", "kld", "kl_divergence", "poisson",
+                 "squared_hinge", "categorical_hinge", "bce"]:
         loss = losses.get(name)
         assert isinstance(loss, losses.Loss)
         again = losses.deserialize(losses.serialize(loss))
@@ -389,6 +448,12 @@ def test_get_and_config_round_trip():
     assert isinstance(losses.get(losses.mse), losses.MeanSquaredError)
     assert isinstance(losses.get("SparseCategoricalCrossentropy"), losses.SparseCategoricalCrossentropy)
     assert losses.BinaryCrossentropy.from_config(b.get_config()).from_logits is True
+    assert losses.deserialize(losses.serialize(losses.Huber(delta=0.25))).delta == 0.25
+    assert losses.get("kld").name == "kl_divergence" and losses.get("huber").name == "huber_loss"
+    with pytest.raises(ValueError, match="Received: delta=-1"):
+        losses.Huber(delta=-1)
+    with pytest.raises(ValueError, match="Received: delta=nan"):
+        ops.huber(np.zeros(3, np.float32), np.zeros(3, np.float32), delta=float("nan"))
     with pytest.raises(ValueError, match=r"Could not interpret loss identifier: 'msee'.*mean_squared_error"):
         losses.get("msee")
     with pytest.raises(ValueError, match="Received: reduction='sum'"):

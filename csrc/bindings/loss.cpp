@@ -4,6 +4,8 @@
 // axis is a sample (a 1-d input is one sample, as Keras reduces over axis -1). Forward returns the
 // mean loss; `out` (optional, shape y_pred.shape[:-1]) receives the per-sample losses.
 // Backward overwrites dpred (shape of y_pred).
+#include <cmath>
+
 #include "bindings/common.h"
 #include "cpu/loss.h"
 
@@ -46,6 +48,11 @@ float* per_sample_out(const char* op, const Tensor* out, const Tensor& y_pred) {
   NK_CHECK(out->numel() == y_pred.numel() / y_pred.dim(-1), op, ": out must hold one loss per sample, ",
            shape_str(leading(y_pred)), ", got shape ", shape_str(out->shape()));
   return out->data<float>();
+}
+
+void check_delta(float delta) {
+  NK_CHECK(std::isfinite(delta) && delta >= 0.0f, "huber: delta must be a finite number >= 0. "
+           "Received: delta=", delta);
 }
 
 // Labels: int32/int64, shape y_pred.shape[:-1] or y_pred.shape[:-1] + (1,), each in [0, C).
@@ -100,9 +107,38 @@ void bind_loss(py::module_& m) {
            "squared error");
   def_pair(m, "mean_absolute_error", mean_absolute_error_forward, mean_absolute_error_backward,
            "absolute error");
+  def_pair(m, "mean_absolute_percentage_error", mean_absolute_percentage_error_forward,
+           mean_absolute_percentage_error_backward, "absolute percentage error");
+  def_pair(m, "mean_squared_logarithmic_error", mean_squared_logarithmic_error_forward,
+           mean_squared_logarithmic_error_backward, "squared logarithmic error");
+  def_pair(m, "log_cosh", log_cosh_forward, log_cosh_backward, "log cosh of the error");
+  def_pair(m, "kl_divergence", kl_divergence_forward, kl_divergence_backward,
+           "Kullback-Leibler divergence");
+  def_pair(m, "poisson", poisson_forward, poisson_backward, "Poisson loss");
   def_pair(m, "hinge", hinge_forward, hinge_backward, "hinge loss");
+  def_pair(m, "squared_hinge", squared_hinge_forward, squared_hinge_backward, "squared hinge loss");
+  def_pair(m, "categorical_hinge", categorical_hinge_forward, categorical_hinge_backward,
+           "categorical hinge loss");
   def_pair(m, "cosine_similarity", cosine_similarity_forward, cosine_similarity_backward,
            "negative cosine similarity");
+
+  // huber takes delta
+  m.def("huber_forward", [](const Tensor& y_true, const Tensor& y_pred, float delta, const Tensor* out) {
+        Rows r = check_pair("huber", y_true, y_pred);
+        check_delta(delta);
+        float* rows = per_sample_out("huber", out, y_pred);
+        py::gil_scoped_release nogil;
+        return huber_forward(rows, y_true.data<float>(), y_pred.data<float>(), r.N, r.D, delta);
+      }, py::arg("y_true"), py::arg("y_pred"), py::arg("delta") = 1.0f, py::arg("out") = nullptr,
+      "Mean Huber loss over the samples (float).");
+  m.def("huber_backward", [](Tensor& dpred, const Tensor& y_true, const Tensor& y_pred, float delta) {
+        Rows r = check_pair("huber", y_true, y_pred);
+        check_delta(delta);
+        check_grad_out("huber", dpred, y_pred, y_true, "dpred");
+        py::gil_scoped_release nogil;
+        huber_backward(dpred.data<float>(), y_true.data<float>(), y_pred.data<float>(), r.N, r.D, delta);
+      }, py::arg("dpred"), py::arg("y_true"), py::arg("y_pred"), py::arg("delta") = 1.0f,
+      "dpred = d(mean Huber loss)/d(y_pred) (overwrites dpred).");
 
   // the cross-entropies take from_logits
   auto with_logits = [&m](const char* name, auto fwd, auto bwd, const char* doc) {

@@ -26,6 +26,30 @@ float mean_absolute_error_forward(float* per_sample, const float* y_true, const 
                                   int64_t N, int64_t D);
 void mean_absolute_error_backward(float* dpred, const float* y_true, const float* y_pred,
                                   int64_t N, int64_t D);
+float mean_absolute_percentage_error_forward(float* per_sample, const float* y_true,
+                                             const float* y_pred, int64_t N, int64_t D);
+void mean_absolute_percentage_error_backward(float* dpred, const float* y_true, const float* y_pred,
+                                             int64_t N, int64_t D);
+float mean_squared_logarithmic_error_forward(float* per_sample, const float* y_true,
+                                             const float* y_pred, int64_t N, int64_t D);
+void mean_squared_logarithmic_error_backward(float* dpred, const float* y_true, const float* y_pred,
+                                             int64_t N, int64_t D);
+float huber_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D,
+                    float delta);
+void huber_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D,
+                    float delta);
+float log_cosh_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                       int64_t D);
+void log_cosh_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D);
+
+// ---- distributions and counts ---------------------------------------------------------------
+float kl_divergence_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                            int64_t D);
+void kl_divergence_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N,
+                            int64_t D);
+float poisson_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                      int64_t D);
+void poisson_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D);
 
 // ---- classification -----------------------------------------------------------------------
 // from_logits: y_pred holds logits z; otherwise probabilities p (clipped to [eps, 1-eps]).
@@ -59,6 +83,14 @@ int64_t first_bad_label(const L* labels, int64_t N, int64_t C);
 float hinge_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
                     int64_t D);
 void hinge_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D);
+float squared_hinge_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                            int64_t D);
+void squared_hinge_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N,
+                            int64_t D);
+float categorical_hinge_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                int64_t N, int64_t C);
+void categorical_hinge_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N,
+                                int64_t C);
 float cosine_similarity_forward(float* per_sample, const float* y_true, const float* y_pred,
                                 int64_t N, int64_t D);
 void cosine_similarity_backward(float* dpred, const float* y_true, const float* y_pred,

@@ -21,10 +21,14 @@ from neurokern import ops
 from neurokern._core import Tensor
 from neurokern.ops._util import as_input
 
-__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy", "CategoricalCrossentropy",
-           "SparseCategoricalCrossentropy", "Hinge", "CosineSimilarity", "mean_squared_error", "mse",
-           "mean_absolute_error", "mae", "binary_crossentropy", "categorical_crossentropy",
-           "sparse_categorical_crossentropy", "hinge", "cosine_similarity", "get", "serialize",
+__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+           "MeanSquaredLogarithmicError", "Huber", "LogCosh", "KLDivergence", "Poisson",
+           "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Hinge",
+           "SquaredHinge", "CategoricalHinge", "CosineSimilarity",
+           "mean_squared_error", "mse", "mean_absolute_error", "mae", "mean_absolute_percentage_error",
+           "mape", "mean_squared_logarithmic_error", "msle", "huber", "log_cosh", "kl_divergence", "kld",
+           "poisson", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+           "hinge", "squared_hinge", "categorical_hinge", "cosine_similarity", "get", "serialize",
            "deserialize"]
 
 
@@ -49,7 +53,7 @@ class Loss:
         if reduction != "sum_over_batch_size":
             raise ValueError("neurokern losses implement only Keras's default reduction "
                              f"'sum_over_batch_size'. Received: reduction={reduction!r}")
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or self._op  # Keras's default names are the function names
         self.reduction = reduction
 
     # the kernel's extra arguments (from_logits for the cross-entropies)
@@ -100,11 +104,6 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
-def _snake(name):
-    out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-    return out
-
-
 class _FromLogitsLoss(Loss):
     def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
         super().__init__(name=name, reduction=reduction)
@@ -127,6 +126,49 @@ class MeanSquaredError(Loss):
 class MeanAbsoluteError(Loss):
     """mean(|y_true - y_pred|) over the last axis, averaged over the batch."""
     _op = "mean_absolute_error"
+
+
+class MeanAbsolutePercentageError(Loss):
+    """100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7)) over the last axis, averaged over the batch."""
+    _op = "mean_absolute_percentage_error"
+
+
+class MeanSquaredLogarithmicError(Loss):
+    """mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2), averaged over the batch."""
+    _op = "mean_squared_logarithmic_error"
+
+
+class Huber(Loss):
+    """0.5 e^2 where |e| <= delta, else delta |e| - 0.5 delta^2 (e = y_pred - y_true); mean, then batch."""
+    _op = "huber"
+
+    def __init__(self, delta=1.0, name=None, reduction="sum_over_batch_size"):
+        super().__init__(name=name or "huber_loss", reduction=reduction)
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not delta >= 0 \
+                or delta == float("inf"):
+            raise ValueError(f"delta must be a finite number >= 0. Received: delta={delta!r}")
+        self.delta = float(delta)
+
+    def _extra(self):
+        return (self.delta,)
+
+    def get_config(self):
+        return {**super().get_config(), "delta": self.delta}
+
+
+class LogCosh(Loss):
+    """mean(log(cosh(y_pred - y_true))) over the last axis, averaged over the batch."""
+    _op = "log_cosh"
+
+
+class KLDivergence(Loss):
+    """sum(y_true * log(y_true / y_pred)) over the last axis (both clipped to [1e-7, 1]), batch mean."""
+    _op = "kl_divergence"
+
+
+class Poisson(Loss):
+    """mean(y_pred - y_true * log(y_pred + 1e-7)) over the last axis, averaged over the batch."""
+    _op = "poisson"
 
 
 class BinaryCrossentropy(_FromLogitsLoss):
@@ -153,6 +195,16 @@ class SparseCategoricalCrossentropy(_FromLogitsLoss):
 class Hinge(Loss):
     """mean(max(1 - y_true * y_pred, 0)); 0/1 labels are converted to -1/1 first."""
     _op = "hinge"
+
+
+class SquaredHinge(Loss):
+    """mean(max(1 - y_true * y_pred, 0)^2); 0/1 labels are converted to -1/1 first."""
+    _op = "squared_hinge"
+
+
+class CategoricalHinge(Loss):
+    """max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0) per sample, batch mean."""
+    _op = "categorical_hinge"
 
 
 class CosineSimilarity(Loss):
@@ -189,6 +241,30 @@ def mean_absolute_error(y_true, y_pred):
     return _per_sample("mean_absolute_error", y_true, y_pred)
 
 
+def mean_absolute_percentage_error(y_true, y_pred):
+    return _per_sample("mean_absolute_percentage_error", y_true, y_pred)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    return _per_sample("mean_squared_logarithmic_error", y_true, y_pred)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    return _per_sample("huber", y_true, y_pred, float(delta))
+
+
+def log_cosh(y_true, y_pred):
+    return _per_sample("log_cosh", y_true, y_pred)
+
+
+def kl_divergence(y_true, y_pred):
+    return _per_sample("kl_divergence", y_true, y_pred)
+
+
+def poisson(y_true, y_pred):
+    return _per_sample("poisson", y_true, y_pred)
+
+
 def binary_crossentropy(y_true, y_pred, from_logits=False):
     return _per_sample("binary_crossentropy", y_true, y_pred, from_logits)
 
@@ -205,6 +281,14 @@ def hinge(y_true, y_pred):
     return _per_sample("hinge", y_true, y_pred)
 
 
+def squared_hinge(y_true, y_pred):
+    return _per_sample("squared_hinge", y_true, y_pred)
+
+
+def categorical_hinge(y_true, y_pred):
+    return _per_sample("categorical_hinge", y_true, y_pred)
+
+
 def cosine_similarity(y_true, y_pred, axis=-1):
     if axis != -1:
         raise ValueError(f"cosine_similarity supports only the last axis. Received: axis={axis!r}")
@@ -213,24 +297,40 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
 mse = mean_squared_error
 mae = mean_absolute_error
+mape = mean_absolute_percentage_error
+msle = mean_squared_logarithmic_error
+kld = kl_divergence
 
 # ---- lookup ---------------------------------------------------------------------------------------
 
-_CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
-                                     CategoricalCrossentropy, SparseCategoricalCrossentropy, Hinge,
-                                     CosineSimilarity)}
+_CLASSES = {c.__name__: c for c in (
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber,
+    LogCosh, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity)}
+# Keras's string names (function names and their aliases) -> class
 _NAMES = {
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
-    "binary_crossentropy": BinaryCrossentropy,
+    "mse": MeanSquaredError, "MSE": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "huber": Huber, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "KLD": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence, "poisson": Poisson,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "hinge": Hinge,
+    "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
     "cosine_similarity": CosineSimilarity,
 }
 _FUNCTIONS = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
+              mean_absolute_percentage_error: MeanAbsolutePercentageError,
+              mean_squared_logarithmic_error: MeanSquaredLogarithmicError, huber: Huber,
+              log_cosh: LogCosh, kl_divergence: KLDivergence, poisson: Poisson,
               binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
               sparse_categorical_crossentropy: SparseCategoricalCrossentropy, hinge: Hinge,
+              squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge,
               cosine_similarity: CosineSimilarity}
 
 

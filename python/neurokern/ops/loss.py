@@ -18,6 +18,18 @@ __all__ = [
     "mean_squared_error_backward",
     "mean_absolute_error",
     "mean_absolute_error_backward",
+    "mean_absolute_percentage_error",
+    "mean_absolute_percentage_error_backward",
+    "mean_squared_logarithmic_error",
+    "mean_squared_logarithmic_error_backward",
+    "huber",
+    "huber_backward",
+    "log_cosh",
+    "log_cosh_backward",
+    "kl_divergence",
+    "kl_divergence_backward",
+    "poisson",
+    "poisson_backward",
     "binary_crossentropy",
     "binary_crossentropy_backward",
     "categorical_crossentropy",
@@ -26,6 +38,10 @@ __all__ = [
     "sparse_categorical_crossentropy_backward",
     "hinge",
     "hinge_backward",
+    "squared_hinge",
+    "squared_hinge_backward",
+    "categorical_hinge",
+    "categorical_hinge_backward",
     "cosine_similarity",
     "cosine_similarity_backward",
     "softmax_cross_entropy_backward",
@@ -98,6 +114,60 @@ def mean_absolute_error_backward(y_true, y_pred, out=None):
     return _backward("mean_absolute_error_backward", y_true, y_pred, out)
 
 
+def mean_absolute_percentage_error(y_true, y_pred, per_sample=False):
+    """100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7)) over the last axis, then over the samples."""
+    return _forward("mean_absolute_percentage_error", y_true, y_pred, per_sample)
+
+
+def mean_absolute_percentage_error_backward(y_true, y_pred, out=None):
+    return _backward("mean_absolute_percentage_error_backward", y_true, y_pred, out)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred, per_sample=False):
+    """mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2), then over the samples."""
+    return _forward("mean_squared_logarithmic_error", y_true, y_pred, per_sample)
+
+
+def mean_squared_logarithmic_error_backward(y_true, y_pred, out=None):
+    return _backward("mean_squared_logarithmic_error_backward", y_true, y_pred, out)
+
+
+def huber(y_true, y_pred, delta=1.0, per_sample=False):
+    """Huber loss: quadratic for |error| <= delta, linear beyond; mean over the last axis and samples."""
+    return _forward("huber", y_true, y_pred, per_sample, float(delta))
+
+
+def huber_backward(y_true, y_pred, delta=1.0, out=None):
+    return _backward("huber_backward", y_true, y_pred, out, float(delta))
+
+
+def log_cosh(y_true, y_pred, per_sample=False):
+    """mean(log(cosh(y_pred - y_true))) over the last axis, then over the samples."""
+    return _forward("log_cosh", y_true, y_pred, per_sample)
+
+
+def log_cosh_backward(y_true, y_pred, out=None):
+    return _backward("log_cosh_backward", y_true, y_pred, out)
+
+
+def kl_divergence(y_true, y_pred, per_sample=False):
+    """sum(y log(y / p)) over the last axis (both clipped to [1e-7, 1]), mean over the samples."""
+    return _forward("kl_divergence", y_true, y_pred, per_sample)
+
+
+def kl_divergence_backward(y_true, y_pred, out=None):
+    return _backward("kl_divergence_backward", y_true, y_pred, out)
+
+
+def poisson(y_true, y_pred, per_sample=False):
+    """mean(y_pred - y_true * log(y_pred + 1e-7)) over the last axis, then over the samples."""
+    return _forward("poisson", y_true, y_pred, per_sample)
+
+
+def poisson_backward(y_true, y_pred, out=None):
+    return _backward("poisson_backward", y_true, y_pred, out)
+
+
 def binary_crossentropy(y_true, y_pred, from_logits=False, per_sample=False):
     """Keras binary cross-entropy: probabilities clipped to [1e-7, 1 - 1e-7], or stable from logits."""
     return _forward("binary_crossentropy", y_true, y_pred, per_sample, bool(from_logits))
@@ -132,6 +202,24 @@ def hinge(y_true, y_pred, per_sample=False):
 
 def hinge_backward(y_true, y_pred, out=None):
     return _backward("hinge_backward", y_true, y_pred, out)
+
+
+def squared_hinge(y_true, y_pred, per_sample=False):
+    """mean(max(1 - y_true * y_pred, 0)^2); labels that are all 0/1 are mapped to -1/1 first."""
+    return _forward("squared_hinge", y_true, y_pred, per_sample)
+
+
+def squared_hinge_backward(y_true, y_pred, out=None):
+    return _backward("squared_hinge_backward", y_true, y_pred, out)
+
+
+def categorical_hinge(y_true, y_pred, per_sample=False):
+    """max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0) per sample, mean over samples."""
+    return _forward("categorical_hinge", y_true, y_pred, per_sample)
+
+
+def categorical_hinge_backward(y_true, y_pred, out=None):
+    return _backward("categorical_hinge_backward", y_true, y_pred, out)
 
 
 def cosine_similarity(y_true, y_pred, per_sample=False):
