@@ -108,6 +108,14 @@ def ref_cosine(y, p):
     return -np.sum(l2_normalize(y) * l2_normalize(p), axis=-1)
 
 
+def smooth_binary(y, ls):  # Keras label smoothing
+    return y * (1 - ls) + 0.5 * ls
+
+
+def smooth_categorical(y, ls):
+    return y * (1 - ls) + ls / y.shape[-1]
+
+
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
@@ -136,6 +144,16 @@ CASES = {
     "cce": ("categorical_crossentropy", {"from_logits": False}, ref_cce, _cat_probs),
     "cce_logits": ("categorical_crossentropy", {"from_logits": True}, ref_cce_logits,
                    lambda r, s: (_cat_probs(r, s)[0], 3 * r.normal(size=s))),
+    "bce_smoothed": ("binary_crossentropy", {"from_logits": False, "label_smoothing": 0.2},
+                     lambda y, p: ref_bce(smooth_binary(y, 0.2), p), _targets_probs),
+    "bce_logits_smoothed": ("binary_crossentropy", {"from_logits": True, "label_smoothing": 0.1},
+                            lambda y, z: ref_bce_logits(smooth_binary(y, 0.1), z),
+                            lambda r, s: (r.integers(0, 2, s).astype(float), 3 * r.normal(size=s))),
+    "cce_smoothed": ("categorical_crossentropy", {"from_logits": False, "label_smoothing": 0.3},
+                     lambda y, p: ref_cce(smooth_categorical(y, 0.3), p), _cat_probs),
+    "cce_logits_smoothed": ("categorical_crossentropy", {"from_logits": True, "label_smoothing": 0.1},
+                            lambda y, z: ref_cce_logits(smooth_categorical(y, 0.1), z),
+                            lambda r, s: (_cat_probs(r, s)[0], 3 * r.normal(size=s))),
     "hinge01": ("hinge", {}, ref_hinge, lambda r, s: (r.integers(0, 2, s).astype(float), r.normal(size=s))),
     "hinge_pm1": ("hinge", {}, ref_hinge,
                   lambda r, s: (2.0 * r.integers(0, 2, s) - 1, r.normal(size=s))),
@@ -171,7 +189,7 @@ def _f32(*arrays):
 
 def _kernel_forward(stem, kw, y, p, out=None):
     extra = tuple(kw.values())  # from_logits or delta
-    return getattr(_core, stem + "_forward")(nk.tensor(y), nk.tensor(p), *extra, out)
+    return getattr(_core, stem + "_forward")(nk.tensor(y), nk.tensor(p), *extra, out=out)
 
 
 def _kernel_backward(stem, kw, y, p):
@@ -314,15 +332,16 @@ def test_cosine_zero_vector_prediction(isa):
 FUSED_SHAPES = [(1, 1), (1, 7), (7, 1), (7, 33), (33, 7), (2, 257)]
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("shape", FUSED_SHAPES)
-def test_softmax_cross_entropy_backward_is_chain_rule(shape, isa, rng):
+def test_softmax_cross_entropy_backward_is_chain_rule(shape, smoothing, isa, rng):
     z = rng.normal(size=shape)
     y = _cat_probs(rng, shape)[0]
     probs = softmax(z).astype(np.float32)
     z = log_softmax(z)  # the logits of `probs` exactly (softmax is shift-invariant)
     d = nan_tensor(shape)
-    _core.softmax_cross_entropy_backward(d, nk.tensor(y.astype(np.float32)), nk.tensor(probs))
-    expected = numeric_grad(lambda t: np.mean(ref_cce(y, softmax(t))), z)
+    _core.softmax_cross_entropy_backward(d, nk.tensor(y.astype(np.float32)), nk.tensor(probs), smoothing)
+    expected = numeric_grad(lambda t: np.mean(ref_cce(smooth_categorical(y, smoothing), softmax(t))), z)
     n = shape[0]
     assert_close(d.numpy() * np.float32(n), expected * n, "loss")
 
@@ -339,14 +358,16 @@ def test_sparse_softmax_cross_entropy_backward_is_chain_rule(shape, isa, rng):
     assert_close(d.numpy() * np.float32(n), expected * n, "loss")
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("shape", FUSED_SHAPES + [(7,)])
-def test_sigmoid_binary_crossentropy_backward_is_chain_rule(shape, isa, rng):
+def test_sigmoid_binary_crossentropy_backward_is_chain_rule(shape, smoothing, isa, rng):
     z = rng.normal(size=shape)
     y = rng.uniform(0, 1, shape)
     probs = sigmoid(z).astype(np.float32)
     d = nan_tensor(shape)
-    _core.sigmoid_binary_crossentropy_backward(d, nk.tensor(y.astype(np.float32)), nk.tensor(probs))
-    expected = numeric_grad(lambda t: np.mean(ref_bce(y, sigmoid(t))), z)
+    _core.sigmoid_binary_crossentropy_backward(d, nk.tensor(y.astype(np.float32)), nk.tensor(probs),
+                                               smoothing)
+    expected = numeric_grad(lambda t: np.mean(ref_bce(smooth_binary(y, smoothing), sigmoid(t))), z)
     assert_close(d.numpy() * np.float32(z.size), expected * z.size, "loss")
 
 
@@ -424,6 +445,15 @@ def test_fused_path_selection(rng):
     assert_close(d.numpy() * np.float32(4), probs - onehot(labels, 3), "loss")
     value, d = cce.fused_forward_backward(onehot(labels, 3).astype(np.float32), probs)
     assert_close(d.numpy() * np.float32(4), probs - onehot(labels, 3), "loss")
+    smoothed = losses.CategoricalCrossentropy(label_smoothing=0.3)
+    value, d = smoothed.fused_forward_backward(onehot(labels, 3).astype(np.float32), probs)
+    target = onehot(labels, 3) * 0.7 + 0.1
+    assert_close(np.float32(value), np.mean(ref_cce(target, probs.astype(np.float64))), "loss")
+    assert_close(d.numpy() * np.float32(4), probs - target, "loss")
+    with pytest.raises(ValueError, match="Received: label_smoothing=1.5"):
+        losses.BinaryCrossentropy(label_smoothing=1.5)
+    with pytest.raises(ValueError, match="Received: label_smoothing=-0.5"):
+        ops.binary_crossentropy(np.zeros(3, np.float32), np.full(3, 0.5, np.float32), label_smoothing=-0.5)
 
 
 def test_functions_return_per_sample_losses(rng):

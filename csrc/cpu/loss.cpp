@@ -18,12 +18,14 @@
 //   binary_crossentropy             f = -(y log q + (1 - y) log(1 - q)), q = clip(p, lo, hi)
 //                                   f' = -y/q + (1-y)/(1-q), 0 where p was clipped
 //     from_logits                   f = max(z,0) - z y + log1p(exp(-|z|))  f' = sigmoid(z) - y
+//     label_smoothing ls            y -> y (1 - ls) + ls / 2 first
 //
 // Row losses:
 //   categorical_crossentropy  s = sum_c p, q = clip(p / s, lo, hi), L_n = -sum_c y log q
 //                             g_c = -y_c / q_c (0 where clipped): d_k = (g_k - sum_c g_c q_c) / (s N)
 //     from_logits             L_n = sum_c y_c (lse - z_c), lse = log sum_c exp z_c
 //                             d = (softmax(z) sum_c y_c - y) / N
+//     label_smoothing ls      y_c -> y_c (1 - ls) + ls / C first (also in the fused backward)
 //   sparse_categorical_...    the categorical loss with y = onehot(label)
 //                             (Keras's JAX/NumPy/torch form; TF clips before normalising, which
 //                             differs only when the rows of p do not sum to 1)
@@ -208,13 +210,16 @@ struct Poisson {
 
 struct BinaryCrossentropy {
   bool from_logits;
+  double smoothing;  // label smoothing: y -> y (1 - smoothing) + smoothing / 2
   double value(double y, double p) const {
+    y = y * (1.0 - smoothing) + 0.5 * smoothing;
     // logits: max(z,0) - z y + log(1 + exp(-|z|)), which never exponentiates a positive number
     if (from_logits) return std::max(p, 0.0) - p * y + std::log1p(std::exp(-std::fabs(p)));
     double q = clip(p);
     return -(y * std::log(q) + (1.0 - y) * std::log(1.0 - q));
   }
   double slope(double y, double p) const {
+    y = y * (1.0 - smoothing) + 0.5 * smoothing;
     if (from_logits) return sigmoid(p) - y;
     if (p < kLo || p > kHi) return 0.0;  // clip has zero slope outside [lo, hi]
     return -y / p + (1.0 - y) / (1.0 - p);
@@ -270,20 +275,33 @@ void huber_backward(float* dpred, const float* y_true, const float* y_pred, int6
 }
 
 float binary_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
-                                  int64_t N, int64_t D, bool from_logits) {
-  return pointwise_forward(per_sample, y_true, y_pred, N, D, BinaryCrossentropy{from_logits});
+                                  int64_t N, int64_t D, bool from_logits, float label_smoothing) {
+  return pointwise_forward(per_sample, y_true, y_pred, N, D,
+                           BinaryCrossentropy{from_logits, label_smoothing});
 }
 void binary_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
-                                  int64_t N, int64_t D, bool from_logits) {
-  pointwise_backward(dpred, y_true, y_pred, N, D, BinaryCrossentropy{from_logits});
+                                  int64_t N, int64_t D, bool from_logits, float label_smoothing) {
+  pointwise_backward(dpred, y_true, y_pred, N, D, BinaryCrossentropy{from_logits, label_smoothing});
 }
 
 // ---- categorical cross-entropy --------------------------------------------------------------
+// Label smoothing ls replaces each target y_c by y_c (1 - ls) + ls / C.
+
+namespace {
+struct SmoothedRow {
+  const float* y;
+  double keep, add;  // y'_c = keep * y_c + add
+  SmoothedRow(const float* row, int64_t C, float ls) : y(row), keep(1.0 - ls), add(double{ls} / C) {}
+  double operator[](int64_t c) const { return keep * y[c] + add; }
+  double sum(int64_t C) const { return keep * row_sum(y, C) + add * C; }
+};
+}  // namespace
 
 float categorical_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
-                                       int64_t N, int64_t C, bool from_logits) {
+                                       int64_t N, int64_t C, bool from_logits, float label_smoothing) {
   return mean_over_rows(per_sample, N, C, [=](int64_t n) {
-    const float *y = y_true + n * C, *p = y_pred + n * C;
+    const SmoothedRow y(y_true + n * C, C, label_smoothing);
+    const float* p = y_pred + n * C;
     double s = 0.0;
     if (from_logits) {
       double lse = log_sum_exp(p, C);  // -log softmax(z)_c = lse - z_c
@@ -299,13 +317,14 @@ float categorical_crossentropy_forward(float* per_sample, const float* y_true, c
 }
 
 void categorical_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
-                                       int64_t N, int64_t C, bool from_logits) {
+                                       int64_t N, int64_t C, bool from_logits, float label_smoothing) {
   const double inv_n = 1.0 / static_cast<double>(N);
   for_rows(N, C, [=](int64_t n) {
-    const float *y = y_true + n * C, *p = y_pred + n * C;
+    const SmoothedRow y(y_true + n * C, C, label_smoothing);
+    const float* p = y_pred + n * C;
     float* dp = dpred + n * C;
     if (from_logits) {
-      double lse = log_sum_exp(p, C), sum_y = row_sum(y, C);
+      double lse = log_sum_exp(p, C), sum_y = y.sum(C);
       for (int64_t c = 0; c < C; ++c)
         dp[c] = static_cast<float>((std::exp(p[c] - lse) * sum_y - y[c]) * inv_n);
     } else {
@@ -449,11 +468,12 @@ void categorical_hinge_backward(float* dpred, const float* y_true, const float* 
 // ---- fused activation + loss ----------------------------------------------------------------
 
 void softmax_cross_entropy_backward(float* dlogits, const float* y_true, const float* probs,
-                                    int64_t N, int64_t C) {
+                                    int64_t N, int64_t C, float label_smoothing) {
   const double inv_n = 1.0 / static_cast<double>(N);
   for_rows(N, C, [=](int64_t n) {
-    const float *y = y_true + n * C, *p = probs + n * C;
-    double sum_y = row_sum(y, C);  // 1 for one-hot or smoothed labels
+    const SmoothedRow y(y_true + n * C, C, label_smoothing);
+    const float* p = probs + n * C;
+    double sum_y = y.sum(C);  // 1 for one-hot or smoothed labels
     for (int64_t c = 0; c < C; ++c)
       dlogits[n * C + c] = static_cast<float>((p[c] * sum_y - y[c]) * inv_n);
   });
@@ -471,11 +491,12 @@ void sparse_softmax_cross_entropy_backward(float* dlogits, const L* labels, cons
 }
 
 void sigmoid_binary_crossentropy_backward(float* dlogits, const float* y_true, const float* probs,
-                                          int64_t N, int64_t D) {
+                                          int64_t N, int64_t D, float label_smoothing) {
   const double scale = 1.0 / (static_cast<double>(N) * D);
+  const double keep = 1.0 - label_smoothing, add = 0.5 * label_smoothing;
   for_rows(N, D, [=](int64_t n) {
     for (int64_t i = n * D; i < (n + 1) * D; ++i)
-      dlogits[i] = static_cast<float>((static_cast<double>(probs[i]) - y_true[i]) * scale);
+      dlogits[i] = static_cast<float>((probs[i] - (keep * y_true[i] + add)) * scale);
   });
 }
 

@@ -54,14 +54,18 @@ void poisson_backward(float* dpred, const float* y_true, const float* y_pred, in
 // ---- classification -----------------------------------------------------------------------
 // from_logits: y_pred holds logits z; otherwise probabilities p (clipped to [eps, 1-eps]).
 // y_true: targets in [0, 1] (binary) or one-hot / soft rows (categorical, D = C classes).
+// label_smoothing ls in [0, 1] moves targets towards uniform first (Keras): binary y -> y(1-ls) + ls/2,
+// categorical y_c -> y_c (1-ls) + ls/C.
 float binary_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
-                                  int64_t N, int64_t D, bool from_logits);
+                                  int64_t N, int64_t D, bool from_logits, float label_smoothing = 0.0f);
 void binary_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
-                                  int64_t N, int64_t D, bool from_logits);
+                                  int64_t N, int64_t D, bool from_logits, float label_smoothing = 0.0f);
 float categorical_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
-                                       int64_t N, int64_t C, bool from_logits);
+                                       int64_t N, int64_t C, bool from_logits,
+                                       float label_smoothing = 0.0f);
 void categorical_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
-                                       int64_t N, int64_t C, bool from_logits);
+                                       int64_t N, int64_t C, bool from_logits,
+                                       float label_smoothing = 0.0f);
 
 // Integer labels (int32 or int64) in [0, C); check them first with first_bad_label.
 template <typename L>
@@ -101,7 +105,7 @@ void cosine_similarity_backward(float* dpred, const float* y_true, const float* 
 void softmax_cross_entropy_backward(float* dlogits,        // (N, C) out
                                     const float* y_true,   // (N, C)
                                     const float* probs,    // (N, C) softmax output
-                                    int64_t N, int64_t C);
+                                    int64_t N, int64_t C, float label_smoothing = 0.0f);
 template <typename L>
 void sparse_softmax_cross_entropy_backward(float* dlogits,      // (N, C) out
                                            const L* labels,     // (N,)
@@ -110,6 +114,6 @@ void sparse_softmax_cross_entropy_backward(float* dlogits,      // (N, C) out
 void sigmoid_binary_crossentropy_backward(float* dlogits,       // (N, D) out
                                           const float* y_true,  // (N, D)
                                           const float* probs,   // (N, D) sigmoid output
-                                          int64_t N, int64_t D);
+                                          int64_t N, int64_t D, float label_smoothing = 0.0f);
 
 }  // namespace nk

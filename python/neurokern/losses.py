@@ -15,7 +15,7 @@ returns the gradient with respect to that layer's pre-activation in one cheap, s
 
 The functions (mse, mae, binary_crossentropy, ...) return per-sample losses, as Keras's do.
 Differences from Keras: `get("mse")` returns a Loss object (the trainer needs its backward), and
-only the default reduction is implemented; sample_weight and label_smoothing are not.
+only the default reduction is implemented; sample_weight is not.
 """
 from neurokern import ops
 from neurokern._core import Tensor
@@ -90,7 +90,7 @@ class Loss:
                              "has no fused activation backward: check fuses_with() first")
         y, p = self._inputs(y_true, activated_output)
         value = getattr(ops, self._op)(y, p, *self._extra())
-        return value, getattr(ops, self._fused_op)(y, p)
+        return value, getattr(ops, self._fused_op)(y, p, *self._extra()[1:])  # minus from_logits
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
@@ -171,15 +171,34 @@ class Poisson(Loss):
     _op = "poisson"
 
 
-class BinaryCrossentropy(_FromLogitsLoss):
-    """Keras binary cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7], or from logits)."""
+class _SmoothedLoss(_FromLogitsLoss):
+    def __init__(self, from_logits=False, label_smoothing=0.0, name=None, reduction="sum_over_batch_size"):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
+        ok = isinstance(label_smoothing, (int, float)) and not isinstance(label_smoothing, bool) \
+            and 0 <= label_smoothing <= 1
+        if not ok:
+            raise ValueError("label_smoothing must be a float in [0, 1]. "
+                             f"Received: label_smoothing={label_smoothing!r}")
+        self.label_smoothing = float(label_smoothing)
+
+    def _extra(self):
+        return (self.from_logits, self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+class BinaryCrossentropy(_SmoothedLoss):
+    """Keras binary cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7], or from logits);
+    label_smoothing ls maps targets y -> y (1 - ls) + ls / 2."""
     _op = "binary_crossentropy"
     _fused_activation = "sigmoid"
     _fused_op = "sigmoid_binary_crossentropy_backward"
 
 
-class CategoricalCrossentropy(_FromLogitsLoss):
-    """Keras categorical cross-entropy with one-hot (or soft) targets."""
+class CategoricalCrossentropy(_SmoothedLoss):
+    """Keras categorical cross-entropy with one-hot (or soft) targets; label_smoothing ls maps
+    targets y -> y (1 - ls) + ls / classes."""
     _op = "categorical_crossentropy"
     _fused_activation = "softmax"
     _fused_op = "softmax_cross_entropy_backward"
@@ -265,12 +284,12 @@ def poisson(y_true, y_pred):
     return _per_sample("poisson", y_true, y_pred)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False):
-    return _per_sample("binary_crossentropy", y_true, y_pred, from_logits)
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    return _per_sample("binary_crossentropy", y_true, y_pred, from_logits, label_smoothing)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
-    return _per_sample("categorical_crossentropy", y_true, y_pred, from_logits)
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    return _per_sample("categorical_crossentropy", y_true, y_pred, from_logits, label_smoothing)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):

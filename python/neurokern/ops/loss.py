@@ -77,14 +77,11 @@ def _forward(name, y_true, y_pred, per_sample, *extra):
     y = labels(y_true) if name == "sparse_categorical_crossentropy" else as_input(y_true)[0]
     fn = getattr(backend(p), name + "_forward")
     if not per_sample:
-        return float(fn(y, p, *extra)) if extra else float(fn(y, p))
+        return float(fn(y, p, *extra))
     if p.ndim < 1:
         raise ValueError(f"{name}: y_pred needs at least 1 dimension, got a 0-d input")
     out = new_output(None, tuple(p.shape[:-1]), p)
-    if extra:
-        fn(y, p, *extra, out)
-    else:
-        fn(y, p, out)
+    fn(y, p, *extra, out=out)
     return as_output(out, p_np)
 
 
@@ -168,22 +165,28 @@ def poisson_backward(y_true, y_pred, out=None):
     return _backward("poisson_backward", y_true, y_pred, out)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False, per_sample=False):
-    """Keras binary cross-entropy: probabilities clipped to [1e-7, 1 - 1e-7], or stable from logits."""
-    return _forward("binary_crossentropy", y_true, y_pred, per_sample, bool(from_logits))
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, per_sample=False):
+    """Keras binary cross-entropy: probabilities clipped to [1e-7, 1 - 1e-7], or stable from logits.
+    label_smoothing ls first maps targets y -> y (1 - ls) + ls / 2."""
+    return _forward("binary_crossentropy", y_true, y_pred, per_sample, bool(from_logits),
+                    float(label_smoothing))
 
 
-def binary_crossentropy_backward(y_true, y_pred, from_logits=False, out=None):
-    return _backward("binary_crossentropy_backward", y_true, y_pred, out, bool(from_logits))
+def binary_crossentropy_backward(y_true, y_pred, from_logits=False, label_smoothing=0.0, out=None):
+    return _backward("binary_crossentropy_backward", y_true, y_pred, out, bool(from_logits),
+                     float(label_smoothing))
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, per_sample=False):
-    """Keras categorical cross-entropy: rows of y_pred renormalised and clipped, or log-softmax of logits."""
-    return _forward("categorical_crossentropy", y_true, y_pred, per_sample, bool(from_logits))
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, per_sample=False):
+    """Keras categorical cross-entropy: rows of y_pred renormalised and clipped, or log-softmax of
+    logits. label_smoothing ls first maps targets y -> y (1 - ls) + ls / classes."""
+    return _forward("categorical_crossentropy", y_true, y_pred, per_sample, bool(from_logits),
+                    float(label_smoothing))
 
 
-def categorical_crossentropy_backward(y_true, y_pred, from_logits=False, out=None):
-    return _backward("categorical_crossentropy_backward", y_true, y_pred, out, bool(from_logits))
+def categorical_crossentropy_backward(y_true, y_pred, from_logits=False, label_smoothing=0.0, out=None):
+    return _backward("categorical_crossentropy_backward", y_true, y_pred, out, bool(from_logits),
+                     float(label_smoothing))
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, per_sample=False):
@@ -231,9 +234,9 @@ def cosine_similarity_backward(y_true, y_pred, out=None):
     return _backward("cosine_similarity_backward", y_true, y_pred, out)
 
 
-def softmax_cross_entropy_backward(y_true, probs, out=None):
+def softmax_cross_entropy_backward(y_true, probs, label_smoothing=0.0, out=None):
     """d(categorical cross-entropy)/d(logits) given probs = softmax(logits): (probs - y_true) / N."""
-    return _backward("softmax_cross_entropy_backward", y_true, probs, out)
+    return _backward("softmax_cross_entropy_backward", y_true, probs, out, float(label_smoothing))
 
 
 def sparse_softmax_cross_entropy_backward(y_true, probs, out=None):
@@ -241,6 +244,6 @@ def sparse_softmax_cross_entropy_backward(y_true, probs, out=None):
     return _backward("sparse_softmax_cross_entropy_backward", y_true, probs, out)
 
 
-def sigmoid_binary_crossentropy_backward(y_true, probs, out=None):
+def sigmoid_binary_crossentropy_backward(y_true, probs, label_smoothing=0.0, out=None):
     """d(binary cross-entropy)/d(logits) given probs = sigmoid(logits): (probs - y_true) / (N * D)."""
-    return _backward("sigmoid_binary_crossentropy_backward", y_true, probs, out)
+    return _backward("sigmoid_binary_crossentropy_backward", y_true, probs, out, float(label_smoothing))
