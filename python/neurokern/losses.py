@@ -56,7 +56,8 @@ class Loss:
         self.name = name or self._op  # Keras's default names are the function names
         self.reduction = reduction
 
-    # the kernel's extra arguments (from_logits for the cross-entropies)
+    # the kernel's extra arguments: (from_logits[, label_smoothing]) for the cross-entropies, (delta,)
+    # for Huber
     def _extra(self):
         return ()
 
