@@ -415,6 +415,17 @@ def test_loss_objects_match_ops_and_return_tensor_gradients(rng):
         assert_close(d.numpy(), getattr(ops, stem + "_backward")(y, p), "loss")
 
 
+def test_integer_targets_are_cast_like_keras(rng):
+    p = rng.uniform(0.1, 0.9, (6, 1)).astype(np.float32)
+    labels = rng.integers(0, 2, (6, 1))
+    bce = losses.BinaryCrossentropy()
+    expected = bce(labels.astype(np.float32), p)
+    assert bce(nk.tensor(labels), p) == expected  # an int64 Tensor
+    assert bce(nk.tensor(labels.astype(np.int32)), nk.tensor(p)) == expected
+    assert_close(np.float32(expected), np.mean(ref_bce(labels.astype(np.float64), p.astype(np.float64))), "loss")
+    assert_close(losses.mse(nk.tensor(labels), nk.tensor(p)).numpy(), ref_mse(labels, p.astype(np.float64)), "loss")
+
+
 def test_rank_matching_like_keras(rng):
     y = rng.normal(size=7).astype(np.float32)
     p = rng.normal(size=(7, 1)).astype(np.float32)

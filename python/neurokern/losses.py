@@ -20,6 +20,7 @@ only the default reduction is implemented; sample_weight is not.
 from neurokern import ops
 from neurokern._core import Tensor
 from neurokern.ops._util import as_input
+from neurokern.tensor import tensor as _tensor
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
            "MeanSquaredLogarithmicError", "Huber", "LogCosh", "KLDivergence", "Poisson",
@@ -66,6 +67,8 @@ class Loss:
         if self._op == "sparse_categorical_crossentropy":
             return ops.loss.labels(y_true), p
         y, _ = as_input(y_true)
+        if y.dtype != "float32":  # Keras casts targets to the predictions' dtype (0/1 int labels)
+            y = _tensor(y, dtype="float32")
         return _match_ranks(y, p), p
 
     def __call__(self, y_true, y_pred):
@@ -248,7 +251,8 @@ def _per_sample(op, y_true, y_pred, *extra):
     if op == "sparse_categorical_crossentropy":
         y = ops.loss.labels(y_true)
     else:
-        y = _match_ranks(as_input(y_true)[0], p)
+        y = as_input(y_true)[0]
+        y = _match_ranks(y if y.dtype == "float32" else _tensor(y, dtype="float32"), p)
     out = getattr(ops, op)(y, p, *extra, per_sample=True)
     return out if isinstance(y_pred, Tensor) else out.numpy()  # the kind of y_pred, as ops do
 
