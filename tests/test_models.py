@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import neurokern as nk
-from neurokern import models, optimizers, utils
+from neurokern import losses, models, optimizers, utils
 from neurokern.layers import Activation, Dense, Dropout, Flatten, Input
 from neurokern.models import Sequential
 
@@ -468,6 +468,17 @@ def test_fused_softmax_gradient_is_scaled_by_sample_weight(rng):
         moves.append([a - b for a, b in zip(model.get_weights(), before)])
     for m1, m2 in zip(*moves):
         assert_close(m2, 2 * m1.astype(np.float64), "optim")
+
+
+@pytest.mark.parametrize("loss", [losses.Huber(delta=0.3), losses.BinaryCrossentropy(label_smoothing=0.2),
+                                  losses.BinaryCrossentropy(from_logits=True)])
+def test_sample_weight_keeps_loss_settings(rng, loss):
+    """Weights of 1 give exactly the unweighted loss, whatever the loss's own settings."""
+    x = rng.standard_normal((7, 3)).astype(np.float32)
+    y = (rng.random((7, 1)) > 0.5).astype(np.float32)
+    model = Sequential([Input(shape=(3,)), Dense(1, activation="sigmoid")])
+    model.compile("sgd", loss)
+    assert model.test_on_batch(x, y, sample_weight=np.ones(7)) == pytest.approx(model.test_on_batch(x, y), rel=1e-5)
 
 
 def test_validation_sample_weights():

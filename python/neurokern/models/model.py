@@ -336,11 +336,15 @@ class Model(Layer):
     def _weighted_loss(self, y_true_t, y_pred, w_np):
         """Keras 'sum_over_batch_size' with sample weights: sum_i w_i * loss_i / N, from the per-sample losses
         of the loss's functional form (neurokern.losses.<name>)."""
+        import inspect
+
         from neurokern import losses
         fn = getattr(losses, self._loss_kind, None)
-        if fn is None:
+        if fn is None or not callable(fn):
             raise NotImplementedError(f"sample weights need a per-sample form of the loss {type(self.loss).__name__}")
-        kwargs = {"from_logits": self.loss.from_logits} if getattr(self.loss, "from_logits", False) else {}
+        # the loss object's settings (from_logits, label_smoothing, delta, ...) that the function takes
+        params = inspect.signature(fn).parameters
+        kwargs = {k: v for k, v in self.loss.get_config().items() if k in params and k not in ("y_true", "y_pred")}
         per_sample = fn(y_true_t, y_pred, **kwargs)
         return ops.sum(ops.mul(per_sample, nk.tensor(w_np))) / len(w_np)
 
