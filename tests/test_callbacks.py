@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from neurokern import callbacks, utils
+from neurokern import callbacks, optimizers, utils
 from neurokern.callbacks import Callback, EarlyStopping, ModelCheckpoint, Progbar
 from neurokern.layers import Dense, Input
 from neurokern.models import Sequential
@@ -171,3 +171,35 @@ def test_history_callback_collects(xy):
     h = model.fit(x, y, epochs=3, verbose=0)
     assert isinstance(h, callbacks.History) and len(h.history["loss"]) == 3
     assert all(isinstance(v, float) for v in h.history["loss"])
+
+
+def test_reduce_lr_on_plateau(xy):
+    x, y = xy
+    model = small_model()
+    model.compile(optimizers.SGD(learning_rate=0.1), "mse")
+    script = Script("val_loss", [1.0, 0.9, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7])
+    cb = callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, cooldown=1, min_lr=0.02)
+    h = model.fit(x, y, epochs=8, verbose=0, callbacks=[script, cb])
+    # logs record the rate used during each epoch: halved after epochs 2-3 do not improve on epoch 1,
+    # epoch 4 is the cooldown, epoch 5 improves, epochs 6-7 stall -> halved again after epoch 7
+    assert h.history["learning_rate"] == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05])
+    assert model.optimizer.learning_rate == pytest.approx(0.025)
+    with pytest.raises(ValueError, match="factor >= 1.0"):
+        callbacks.ReduceLROnPlateau(factor=1.5)
+
+
+def test_learning_rate_scheduler_and_csv_logger(tmp_path, xy):
+    x, y = xy
+    model = small_model()
+    model.compile(optimizers.SGD(learning_rate=0.1), "mse")
+    path = tmp_path / "log.csv"
+    sched = callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
+    h = model.fit(x, y, epochs=3, verbose=0, callbacks=[sched, callbacks.CSVLogger(path)])
+    assert h.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.1 / 3])
+    rows = path.read_text().splitlines()
+    assert rows[0] == "epoch,learning_rate,loss" and len(rows) == 4
+    assert rows[2].startswith("1,0.05,") and float(rows[3].split(",")[2]) == pytest.approx(h.history["loss"][2])
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.CSVLogger(path, append=True)])
+    assert len(path.read_text().splitlines()) == 5  # appended a row, no second header
+    with pytest.raises(ValueError, match="should be a float"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda e, lr: "fast")])

@@ -5,6 +5,9 @@
     EarlyStopping     stop when `monitor` stops improving; optionally restore the best weights
     ModelCheckpoint   save weights (.npz) or the model each epoch / on improvement; '{epoch:02d}' in the path
     TerminateOnNaN    stop when the loss becomes NaN or inf
+    ReduceLROnPlateau multiply the optimizer's learning rate by `factor` when `monitor` stalls
+    LearningRateScheduler  learning rate = schedule(epoch, lr) at the start of each epoch
+    CSVLogger         one CSV row of epoch logs per epoch
     LambdaCallback    callbacks from plain functions
     ProgbarLogger     the per-epoch progress display used by fit/evaluate/predict (verbose=1 or 2)
 
@@ -21,7 +24,7 @@ import warnings
 import numpy as np
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN",
-           "LambdaCallback", "ProgbarLogger", "Progbar"]
+           "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "LambdaCallback", "ProgbarLogger", "Progbar"]
 
 
 class Callback:
@@ -254,6 +257,123 @@ class TerminateOnNaN(Callback):
         if loss is not None and not math.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
+
+
+def _optimizer_of(model, who):
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not hasattr(opt, "learning_rate"):
+        raise ValueError(f"{who} needs a compiled model whose optimizer has a `learning_rate`")
+    return opt
+
+
+class ReduceLROnPlateau(Callback):
+    """Keras semantics: after `patience` epochs without an improvement of more than `min_delta`, the learning
+    rate becomes max(lr * factor, min_lr), then `cooldown` epochs pass before counting again. Adds
+    'learning_rate' to the epoch logs (so History records it), as Keras 3 does."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
+                 cooldown=0, min_lr=0.0, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau() got unexpected keyword argument(s) {sorted(kwargs)}")
+        if not 0.0 <= float(factor) < 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received: factor={factor!r}")
+        self.monitor, self.factor, self.patience, self.verbose = monitor, float(factor), int(patience), verbose
+        self.mode = _monitor_op(mode, monitor)
+        self.min_delta, self.cooldown, self.min_lr = abs(float(min_delta)), int(cooldown), float(min_lr)
+        self._reset()
+
+    def _reset(self):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def _better(self, current):
+        if self.best is None:
+            return True
+        return current < self.best - self.min_delta if self.mode == "min" else current > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        opt = _optimizer_of(self.model, "ReduceLROnPlateau")
+        logs["learning_rate"] = float(opt.learning_rate)
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
+                          f"available. Available metrics are: {','.join(logs)}.", stacklevel=2)
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._better(current):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(opt.learning_rate)
+                if old > self.min_lr:
+                    opt.learning_rate = max(old * self.factor, self.min_lr)
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
+                              f"{float(opt.learning_rate)}.")
+                    self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LearningRateScheduler(Callback):
+    """Before each epoch, set the optimizer's learning rate to schedule(epoch, current_lr) (epoch 0-based)."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise ValueError(f"schedule must be a function (epoch, lr) -> lr. Received: schedule={schedule!r}")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        opt = _optimizer_of(self.model, "LearningRateScheduler")
+        lr = self.schedule(epoch, float(opt.learning_rate))
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)) or \
+                not math.isfinite(float(lr)):
+            raise ValueError(f'The output of the "schedule" function should be a float. Got: {lr!r}')
+        opt.learning_rate = float(lr)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(lr)}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(_optimizer_of(self.model, "LearningRateScheduler").learning_rate)
+
+
+class CSVLogger(Callback):
+    """Write 'epoch' and every log key (sorted, as Keras) to a CSV file, one row per epoch."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.sep, self.append = os.fspath(filename), separator, bool(append)
+        self._file, self._keys = None, None
+
+    def on_train_begin(self, logs=None):
+        exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._keys = None
+        self._header_written = exists
+
+    def on_epoch_end(self, epoch, logs=None):
+        import csv
+        logs = logs or {}
+        if self._keys is None:
+            self._keys = sorted(logs)
+        writer = csv.writer(self._file, delimiter=self.sep)
+        if not self._header_written:
+            writer.writerow(["epoch"] + self._keys)
+            self._header_written = True
+        writer.writerow([epoch] + [logs.get(k, "NA") for k in self._keys])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class LambdaCallback(Callback):
