@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "core/errors.h"
 #include "core/parallel.h"
@@ -124,17 +125,41 @@ static inline float deriv1(int act, float x, float y, float alpha) {
   return 1.0f;
 }
 
+// One loop per activation: A is a compile-time constant, so the switch in forward1/deriv1 folds
+// away and the simple cases (relu, leaky_relu, ...) vectorise at the baseline SSE2 width.
+template <int A>
+static void forward_loop(float* y, const float* x, int64_t n, float alpha) {
+  for (int64_t i = 0; i < n; ++i) y[i] = forward1(A, x[i], alpha);
+}
+
+template <int A>
+static void backward_loop(float* dx, const float* dy, const float* x, const float* y, int64_t n, float alpha) {
+  if (activation_table()[A].takes_output) {
+    for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * deriv1(A, 0.0f, y[i], alpha);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * deriv1(A, x[i], 0.0f, alpha);
+  }
+}
+
+template <int... A>
+static void forward_switch(std::integer_sequence<int, A...>, int act, float* y, const float* x, int64_t n,
+                           float alpha) {
+  ((act == A ? forward_loop<A>(y, x, n, alpha) : void()), ...);
+}
+
+template <int... A>
+static void backward_switch(std::integer_sequence<int, A...>, int act, float* dx, const float* dy,
+                            const float* x, const float* y, int64_t n, float alpha) {
+  ((act == A ? backward_loop<A>(dx, dy, x, y, n, alpha) : void()), ...);
+}
+
 void forward(int act, float* y, const float* x, int64_t n, float alpha) {
-  for (int64_t i = 0; i < n; ++i) y[i] = forward1(act, x[i], alpha);
+  forward_switch(std::make_integer_sequence<int, kNumElementwiseActs>{}, act, y, x, n, alpha);
 }
 
 void backward(int act, float* dx, const float* dy, const float* x, const float* y, int64_t n,
               float alpha) {
-  const bool use_y = activation_table()[act].takes_output;
-  for (int64_t i = 0; i < n; ++i) {
-    float d = use_y ? deriv1(act, 0.0f, y[i], alpha) : deriv1(act, x[i], 0.0f, alpha);
-    dx[i] = dy[i] * d;
-  }
+  backward_switch(std::make_integer_sequence<int, kNumElementwiseActs>{}, act, dx, dy, x, y, n, alpha);
 }
 
 void softmax_rows(float* y, const float* x, int64_t N, int64_t C, bool log) {
