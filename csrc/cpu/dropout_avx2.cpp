@@ -17,7 +17,7 @@ static inline void mulhilo(__m256i a, __m256i m, __m256i* hi, __m256i* lo) {
 }
 
 void apply(float* y, const float* x, int64_t begin, int64_t end, uint32_t threshold, float scale,
-           uint64_t seed) {
+           uint64_t seed, uint64_t offset) {
   const __m256i M0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
   const __m256i M1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
   const __m256i W0 = _mm256_set1_epi32(static_cast<int>(0x9E3779B9u));
@@ -30,7 +30,7 @@ void apply(float* y, const float* x, int64_t begin, int64_t end, uint32_t thresh
   const __m256i key1 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(seed >> 32)));
   int64_t i = begin;
   for (; i + 32 <= end; i += 32) {
-    uint64_t blk = static_cast<uint64_t>(i) >> 2;
+    uint64_t blk = (offset + static_cast<uint64_t>(i)) >> 2;
     __m256i lo = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(blk)));
     __m256i hi = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(blk >> 32)));
     __m256i c0 = _mm256_add_epi32(lo, lane);
@@ -64,7 +64,7 @@ void apply(float* y, const float* x, int64_t begin, int64_t end, uint32_t thresh
       _mm256_storeu_ps(y + i + 8 * w, _mm256_and_ps(_mm256_castsi256_ps(keep), v));
     }
   }
-  if (i < end) dropout_scalar::apply(y, x, i, end, threshold, scale, seed);  // < 32 left
+  if (i < end) dropout_scalar::apply(y, x, i, end, threshold, scale, seed, offset);  // < 32 left
 }
 
 }  // namespace dropout_avx2

@@ -20,7 +20,7 @@ static inline void mulhilo(__m512i a, __m512i m, __m512i* hi, __m512i* lo) {
 }
 
 void apply(float* y, const float* x, int64_t begin, int64_t end, uint32_t threshold, float scale,
-           uint64_t seed) {
+           uint64_t seed, uint64_t offset) {
   const __m512i M0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
   const __m512i M1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
   const __m512i W0 = _mm512_set1_epi32(static_cast<int>(0x9E3779B9u));
@@ -33,7 +33,7 @@ void apply(float* y, const float* x, int64_t begin, int64_t end, uint32_t thresh
   int64_t i = begin;
   for (; i + 64 <= end; i += 64) {
     // counters of blocks i/4 .. i/4 + 15: (lo, hi, 0, 0), carrying into hi when lo wraps
-    uint64_t blk = static_cast<uint64_t>(i) >> 2;
+    uint64_t blk = (offset + static_cast<uint64_t>(i)) >> 2;
     __m512i lo = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(blk)));
     __m512i hi = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(blk >> 32)));
     __m512i c0 = _mm512_add_epi32(lo, lane);
@@ -70,7 +70,7 @@ void apply(float* y, const float* x, int64_t begin, int64_t end, uint32_t thresh
       _mm512_storeu_ps(y + i + 16 * v, _mm512_maskz_mul_ps(keep, _mm512_loadu_ps(x + i + 16 * v), vscale));
     }
   }
-  if (i < end) dropout_scalar::apply(y, x, i, end, threshold, scale, seed);  // < 64 left
+  if (i < end) dropout_scalar::apply(y, x, i, end, threshold, scale, seed, offset);  // < 64 left
 }
 
 }  // namespace dropout_avx512
