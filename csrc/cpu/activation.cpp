@@ -228,11 +228,24 @@ Path path() {
   }
 }
 
+// Elements below which one thread does the whole call. kParallelGrain is sized for memory-bound
+// loops (relu: ~0.2 ns/element); activations that evaluate exp/log cost ~0.5-1 ns/element even
+// vectorised, so a fork/join (1-4 us) pays off at a quarter of that size.
+int64_t grain_for(int index) {
+  switch (static_cast<Act>(index)) {
+    case Act::linear: case Act::step: case Act::sign: case Act::relu: case Act::leaky_relu:
+    case Act::relu6: case Act::hard_sigmoid: case Act::softsign:
+      return kParallelGrain;
+    default:
+      return kParallelGrain / 4;  // transcendental ones, softmax and log_softmax
+  }
+}
+
 // Rows per thread chunk: split rows when the whole (N, C) block is big enough.
 template <typename F>
-void for_rows(int64_t N, int64_t C, F body) {
+void for_rows(int64_t N, int64_t C, int64_t grain, F body) {
 #ifdef NK_OPENMP
-#pragma omp parallel if (N > 1 && N * C > kParallelGrain)
+#pragma omp parallel if (N > 1 && N * C > grain)
 #endif
   {
     int64_t b, e;
@@ -242,9 +255,9 @@ void for_rows(int64_t N, int64_t C, F body) {
 }
 
 template <typename F>
-void for_elements(int64_t n, F body) {
+void for_elements(int64_t n, int64_t grain, F body) {
 #ifdef NK_OPENMP
-#pragma omp parallel if (n > kParallelGrain)
+#pragma omp parallel if (n > grain)
 #endif
   {
     int64_t b, e;
@@ -262,10 +275,10 @@ void activation_forward(int index, float* y, const float* x, int64_t n, int64_t 
   if (activation_table()[index].rowwise) {
     NK_CHECK(C > 0 && n % C == 0, "softmax: row length ", C, " does not divide ", n);
     bool log = std::string(activation_table()[index].name) == "log_softmax";
-    for_rows(n / C, C, [&](int64_t b, int64_t e) { p.rows(y + b * C, x + b * C, e - b, C, log); });
+    for_rows(n / C, C, grain_for(index), [&](int64_t b, int64_t e) { p.rows(y + b * C, x + b * C, e - b, C, log); });
     return;
   }
-  for_elements(n, [&](int64_t b, int64_t e) { p.fwd(index, y + b, x + b, e - b, alpha); });
+  for_elements(n, grain_for(index), [&](int64_t b, int64_t e) { p.fwd(index, y + b, x + b, e - b, alpha); });
 }
 
 void activation_backward(int index, float* dx, const float* dy, const float* x, const float* y,
@@ -279,12 +292,12 @@ void activation_backward(int index, float* dx, const float* dy, const float* x, 
   if (info.rowwise) {
     NK_CHECK(C > 0 && n % C == 0, "softmax: row length ", C, " does not divide ", n);
     bool log = std::string(info.name) == "log_softmax";
-    for_rows(n / C, C, [&](int64_t b, int64_t e) {
+    for_rows(n / C, C, grain_for(index), [&](int64_t b, int64_t e) {
       p.rows_bwd(dx + b * C, dy + b * C, y + b * C, e - b, C, log);
     });
     return;
   }
-  for_elements(n, [&](int64_t b, int64_t e) {
+  for_elements(n, grain_for(index), [&](int64_t b, int64_t e) {
     p.bwd(index, dx + b, dy + b, x ? x + b : nullptr, y ? y + b : nullptr, e - b, alpha);
   });
 }

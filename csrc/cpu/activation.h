@@ -12,7 +12,8 @@
 //   scalar - plain loop with libm (std::exp, std::tanh, std::log1p): the reference
 //   avx2   - 8-wide intrinsics with the vector exp/log1p/tanh of cpu/simd_math.inc
 //   avx512 - 16-wide intrinsics, same math, k-mask tails
-// Elementwise calls run on OpenMP threads above kParallelGrain elements; softmax splits rows.
+// Calls run on OpenMP threads above kParallelGrain elements (a quarter of that for the ones that
+// evaluate exp/log, which are compute-bound); softmax splits rows.
 #pragma once
 #include <cstdint>
 #include <string>
