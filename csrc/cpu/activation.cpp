@@ -20,8 +20,10 @@
 //   hard_sigmoid  clip(x / 6 + 1/2, 0, 1)  (Keras 3)  |x| < 3 ? 1/6 : 0
 //   softmax       e^(x - max) / sum e^(x - max)       dx = y (dy - sum(dy y))          (y)
 //   log_softmax   x - max - log sum e^(x - max)       dx = dy - e^y sum(dy)            (y)
-// Backward OVERWRITES dx. Derivatives at kinks (relu at 0 ...) take the x > 0 branch's left value
-// as Keras/TF do (relu'(0) = 0).
+// Backward OVERWRITES dx. At a kink the derivative is the value on the x <= 0 side, as in
+// TensorFlow (relu'(0) = 0, leaky_relu'(0) = alpha, relu6'(6) = 0).
+// alpha defaults (used when Python passes None): leaky_relu 0.3 (the Keras LeakyReLU layer; the
+// keras.activations.leaky_relu function's 0.2 is applied in python/neurokern/activations.py), elu 1.
 #include "cpu/activation.h"
 
 #include <algorithm>
@@ -66,10 +68,9 @@ int activation_index(const std::string& name) {
   const auto& t = activation_table();
   for (size_t i = 0; i < t.size(); ++i)
     if (name == t[i].name) return static_cast<int>(i);
+  if (name == "swish") return static_cast<int>(Act::silu);  // Keras' other name for silu
   std::string known;
   for (const auto& a : t) known += (known.empty() ? "" : ", ") + std::string(a.name);
-  // "swish" is Keras' other name for silu
-  if (name == "swish") return static_cast<int>(Act::silu);
   throw std::invalid_argument(msg("Unknown activation function: '", name, "'. Available: ", known));
 }
 
