@@ -127,6 +127,20 @@ def test_no_nan_or_inf_at_extremes(isa):
     np.testing.assert_array_equal(ops.softplus(np.array([1e4, 100], np.float32)), [1e4, 100])
 
 
+def test_nan_handling_is_the_same_on_every_isa(isa):
+    """NaN inputs give the same NaN / non-NaN outputs as the scalar (libm) reference."""
+    x = np.array([np.nan, 1.0, -np.nan, -2.0] * 9, np.float32)
+    prev = ops.set_isa("scalar")
+    try:
+        ref = {name: ops.activation(x, name) for name in ELEMENTWISE}
+    finally:
+        ops.set_isa(prev)
+    for name in ELEMENTWISE:
+        y = ops.activation(x, name)
+        np.testing.assert_array_equal(np.isnan(y), np.isnan(ref[name]), err_msg=name)
+    assert np.isnan(ops.tanh(x)[0]) and np.isnan(ops.sigmoid(x)[0]) and ops.relu(x)[0] == 0.0
+
+
 def test_small_tanh_has_no_cancellation(isa):
     """tanh(x) ~ x near 0: the naive 1 - 2/(e^2x + 1) loses all digits there. Compare tanh(x)/x
     (~1) so the absolute part of the tolerance cannot hide a relative error."""
