@@ -336,6 +336,10 @@ NK_ACT_ALPHA(elu)
 NK_ACT_X(relu6)
 NK_ACT_X(softplus)
 NK_ACT_X(softsign)
+NK_ACT_X(selu)
+NK_ACT_X(silu)
+NK_ACT_X(exponential)
+NK_ACT_X(hard_sigmoid)
 #undef NK_ACT_X
 #undef NK_ACT_Y
 #undef NK_ACT_ALPHA
