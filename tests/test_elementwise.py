@@ -8,8 +8,9 @@ from neurokern import ops
 from _shapes import LENGTHS
 from conftest import assert_close, nan_tensor
 
+# (1000, 70) and (50000, 3) take the row-block path of the column sums, (40, 1000) the column split
 MATRIX_SHAPES = [(1, 1), (1, 7), (7, 1), (3, 16), (5, 33), (33, 257), (64, 512), (1000, 70), (40, 1000),
-                 (2, 3, 5)]
+                 (50000, 3), (2, 3, 5)]
 
 
 def _f32(rng, shape, scale=1.0):
@@ -116,13 +117,16 @@ def test_sum_independent_of_threads(rng):
     prev = nk.get_num_threads()
     try:
         nk.set_num_threads(1)
-        s1, c1 = ops.sum(x), ops.sum(x.reshape(-1, 1)[:300000].reshape(3000, 100), axis=0)
+        s1, c1, d1 = ops.sum(x), ops.sum(x[:300000].reshape(3000, 100), axis=0), \
+            ops.sum(x[:300000].reshape(1500, 200), axis=0)
         nk.set_num_threads(2)
-        s2, c2 = ops.sum(x), ops.sum(x.reshape(-1, 1)[:300000].reshape(3000, 100), axis=0)
+        s2, c2, d2 = ops.sum(x), ops.sum(x[:300000].reshape(3000, 100), axis=0), \
+            ops.sum(x[:300000].reshape(1500, 200), axis=0)
     finally:
         nk.set_num_threads(prev)
     assert s1 == s2
-    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(c1, c2)  # row blocks
+    np.testing.assert_array_equal(d1, d2)  # column split
 
 
 @pytest.mark.parametrize("shape", MATRIX_SHAPES)
