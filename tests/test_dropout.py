@@ -20,6 +20,11 @@ PHILOX_KAT = [
 ]
 
 
+def test_threshold_definition():
+    for rate in [0.0, 0.1, 0.3, 0.5, 0.999]:
+        assert nk._core.dropout_threshold(rate) == math.floor(float(np.float32(rate)) * 2 ** 32)
+
+
 @pytest.mark.parametrize("ctr,key,expected", PHILOX_KAT)
 def test_philox_known_answers(ctr, key, expected):
     assert ops.philox4x32_10(ctr, key) == expected
@@ -27,7 +32,7 @@ def test_philox_known_answers(ctr, key, expected):
 
 def _mask_reference(n, rate, seed, offset=0):
     """keep(offset + i) straight from the definition in csrc/cpu/dropout.h, with the KAT-checked Philox."""
-    thr = math.floor(rate * 2 ** 32)
+    thr = math.floor(float(np.float32(rate)) * 2 ** 32)  # the kernel takes rate as float32
     keep = np.zeros(n, bool)
     for k in range((n + 3) // 4):
         blk = (offset >> 2) + k
