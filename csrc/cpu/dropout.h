@@ -5,8 +5,10 @@
 //   dropout_backward  dx[n] = keep(i) ? dy[n] / (1 - rate) : 0      OVERWRITES dx; recomputes the mask
 // keep(i) depends only on (seed, i): element i takes 32-bit word i % 4 of Philox4x32-10 with
 // counter = (i / 4 as two 32-bit words lo, hi, 0, 0) and key = (seed lo, seed hi), and is kept when
-// that word >= dropout_threshold(rate) = floor(rate * 2^32). So the mask is the same for every
-// thread count and ISA, and a CUDA kernel using the same mapping reproduces it bit for bit.
+// that word >= dropout_threshold(rate) = floor(rate * 2^32), rate taken as float32 (computed in
+// double, so exact). Kept values are x * (1.0f / (1.0f - rate)) in float32. So the mask is the
+// same for every thread count and ISA, and a CUDA kernel using the same mapping reproduces it
+// bit for bit.
 // rate must be in [0, 1) (the binding checks; rate == 0 copies). `offset` (a multiple of 4) is the
 // index of element 0 in a larger logical tensor: a tensor processed in pieces gets the same mask
 // as in one call.
