@@ -2,6 +2,8 @@
 Keras-style neurokern.activations module."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
 
 import neurokern as nk
 from neurokern import activations, ops
@@ -348,3 +350,38 @@ def test_custom_callable_activation():
         act.backward(x, x, x)
     double.backward = lambda dy, x, y: ops.scale(dy, 2.0)
     np.testing.assert_array_equal(act.backward(x, x, None), 2 * x)
+
+
+# ---- property tests (hypothesis): arbitrary finite float32 rows, every ISA ------------------------
+_rows = arrays(np.float32, st.tuples(st.integers(1, 4), st.integers(1, 40)),
+               elements=st.floats(-2.0 ** 100, 2.0 ** 100, width=32))
+
+
+@settings(max_examples=40, deadline=None)
+@given(_rows)
+def test_softmax_property(x):
+    ref = _softmax64(x.astype(np.float64))
+    prev = ops.get_isa()
+    try:
+        for isa in ops.available_isas():
+            ops.set_isa(isa)
+            y = ops.softmax(x)
+            assert_close(y, ref, "elementwise")
+            assert np.all((y >= 0) & (y <= 1))
+    finally:
+        ops.set_isa(prev)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float32, st.integers(1, 100), elements=st.floats(-1e4, 1e4, width=32)),
+       st.sampled_from(["sigmoid", "tanh", "softplus", "elu", "selu", "silu", "softsign"]))
+def test_activation_property(x, name):
+    fwd, _, alpha = REF[name]
+    ref = fwd(x.astype(np.float64), alpha)
+    prev = ops.get_isa()
+    try:
+        for isa in ops.available_isas():
+            ops.set_isa(isa)
+            assert_close(ops.activation(x, name, alpha), ref, "elementwise")
+    finally:
+        ops.set_isa(prev)
