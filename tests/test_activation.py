@@ -249,7 +249,7 @@ def test_softmax_in_place_and_extreme_rows(isa):
     x = np.array([[0, 0, 0], [1e4, -1e4, 1e4], [-np.inf, 0, -np.inf], [3e38, 3e38, -3e38]], np.float32)
     t = nk.tensor(x.copy())
     ops.softmax(t, out=t)
-    np.testing.assert_allclose(t.numpy(), [[1 / 3] * 3, [0.5, 0, 0.5], [0, 1, 0], [0.5, 0.5, 0]], rtol=1e-6)
+    assert_close(t.numpy(), np.array([[1 / 3] * 3, [0.5, 0, 0.5], [0, 1, 0], [0.5, 0.5, 0]]), "elementwise")
 
 
 # ---- bad input ----------------------------------------------------------------------------------
@@ -312,8 +312,9 @@ def test_get_and_serialize():
     assert activations.get(relu) is relu
     assert activations.get(activations.tanh).name == "tanh"
     assert activations.get("swish").name == "silu"
-    assert activations.get("leaky_relu").alpha == pytest.approx(0.2)  # Keras 3 function default
-    assert activations.Activation("leaky_relu").alpha == pytest.approx(0.3)  # LeakyReLU layer default
+    assert activations.get("leaky_relu").alpha == 0.2  # Keras 3 function default
+    assert activations.Activation("leaky_relu").alpha == 0.3  # LeakyReLU layer default
+    assert activations.Activation("leaky_relu", 0.3).serialize() == "leaky_relu"
     with pytest.raises(ValueError, match=r"Unknown activation function: 'relux'\. Available: .*relu"):
         activations.get("relux")
     with pytest.raises(ValueError, match="Could not interpret"):
