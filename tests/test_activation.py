@@ -386,3 +386,21 @@ def test_activation_property(x, name):
             assert_close(ops.activation(x, name, alpha), ref, "elementwise")
     finally:
         ops.set_isa(prev)
+
+
+def test_keras_docstring_values():
+    """Values printed in the Keras / tf.keras activation docstrings pin our definitions to Keras."""
+    f = np.array([-10, -5, 0.0, 5, 10], np.float32)
+    assert_close(activations.relu(f), np.array([0.0, 0.0, 0.0, 5.0, 10.0]), "elementwise")
+    assert_close(activations.relu(f, negative_slope=0.5), np.array([-5.0, -2.5, 0.0, 5.0, 10.0]), "elementwise")
+    a = np.array([-20, -1.0, 0.0, 1.0, 20], np.float32)
+    assert_close(activations.sigmoid(a), np.array([2.0611537e-09, 2.6894143e-01, 5.0e-01, 7.3105860e-01, 1.0]),
+                 "elementwise")
+    assert_close(activations.softplus(a), np.array([2.0611537e-09, 3.1326166e-01, 6.9314718e-01, 1.3132616,
+                                                    20.0]), "elementwise")
+    b = np.array([-3.0, -1.0, 0.0, 1.0, 3.0], np.float32)
+    assert_close(activations.tanh(b), np.array([-0.9950547, -0.7615942, 0.0, 0.7615942, 0.9950547]), "elementwise")
+    assert_close(activations.exponential(b), np.array([0.04978707, 0.36787945, 1.0, 2.7182817, 20.085537]),
+                 "elementwise")
+    # Keras 3 hard_sigmoid is relu6(x + 3) / 6 (Keras 2 used clip(0.2 x + 0.5, 0, 1))
+    assert_close(activations.hard_sigmoid(b), np.array([0.0, 1 / 3, 0.5, 2 / 3, 1.0]), "elementwise")
