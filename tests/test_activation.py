@@ -274,6 +274,9 @@ def test_bad_input_raises():
     scalar = nk._core.empty([], "float32")
     with pytest.raises(ValueError, match="0-d"):
         nk._core.softmax_forward(scalar, scalar)
+    with pytest.raises(ValueError, match="0-d"):
+        ops.softmax(np.float32(1.0))
+    assert ops.relu(np.float32(-2.0)).shape == ()  # elementwise ones accept 0-d
     with pytest.raises(TypeError):
         ops.relu("not an array")
     buf = nk.tensor(np.zeros(10, np.float32))
