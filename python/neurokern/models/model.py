@@ -1,4 +1,4 @@
-"""Model: the training engine shared by Sequential (and later functional models).
+"""Model: the training engine shared by Sequential and functional models (Model(inputs, outputs)).
 
 A subclass provides `layers`, `forward(x, training) -> (y, ctx)`, `backward(ctx, dy, need_dx)`,
 `output_activation` / `backward_from_pre_activation` and `_build_from_shape(input_shape)`. This file
@@ -25,8 +25,8 @@ in one compiled model and frozen in another, as in the GAN recipe). If the train
 after compile, fit/train_on_batch warn once and keep training the compiled set: call compile() again
 to pick up the change.
 
-NumPy is used here only for data handling: converting inputs, batching, shuffling, reading out
-predictions for metrics.
+NumPy is used here only for data handling: converting inputs, batching, shuffling, broadcasting
+sample weights, reading out predictions for metrics.
 """
 import math
 import warnings
