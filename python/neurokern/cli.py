@@ -6,6 +6,7 @@
 """
 import argparse
 import importlib
+import importlib.util
 import sys
 
 
@@ -25,9 +26,12 @@ def info():
 
 
 def _summary(name):
-    """First line of an example's module docstring (without importing the Keras stack twice)."""
-    mod = importlib.import_module(f"neurokern.examples.{name}")
-    return (mod.__doc__ or "").strip().splitlines()[0] if mod.__doc__ else ""
+    """First line of an example's module docstring, read from its source (no import needed)."""
+    import ast
+    spec = importlib.util.find_spec(f"neurokern.examples.{name}")
+    with open(spec.origin, encoding="utf-8") as f:
+        doc = ast.get_docstring(ast.parse(f.read())) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 def main(argv=None):

@@ -3,9 +3,9 @@ import argparse
 import time
 
 
-def parser(doc, epochs, seed=0, **extra):
-    """An ArgumentParser with the options every example has (--epochs, --seed, --quiet)."""
-    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0],
+def parser(name, doc, epochs, seed=0):
+    """An ArgumentParser for example `name` with the options every example has."""
+    p = argparse.ArgumentParser(prog=f"python -m neurokern.examples.{name}", description=doc.strip().splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n".join(doc.strip().splitlines()[1:]))
     p.add_argument("--epochs", type=int, default=epochs, help=f"training epochs (default {epochs})")

@@ -20,8 +20,8 @@ def build_model(optimizer="rmsprop", hidden=512, dropout=0.2):
     return model
 
 
-def make_parser(doc, epochs=2):
-    p = parser(doc, epochs=epochs, seed=0)
+def make_parser(name, doc, epochs=2):
+    p = parser(name, doc, epochs=epochs, seed=0)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop")
     p.add_argument("--hidden", type=int, default=512)

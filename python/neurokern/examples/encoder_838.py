@@ -1,5 +1,6 @@
-"""The 8-3-8 encoder (Rumelhart, Hinton and Williams, 1986): eight one-hot patterns squeezed
-through three sigmoid hidden units and reconstructed.
+"""The 8-3-8 encoder (Rumelhart, Hinton and Williams, 1986): 8 one-hot patterns through 3 units.
+
+Eight one-hot input patterns are squeezed through three sigmoid hidden units and reconstructed.
 
 The network must invent a code for 8 items in 3 units; the classic result is that the hidden
 values approach a binary code (corners of the unit cube). This prints the hidden values for each
@@ -24,7 +25,7 @@ def build_model(learning_rate):
 
 
 def main(argv=None):
-    p = parser(__doc__, epochs=3000, seed=0)
+    p = parser("encoder_838", __doc__, epochs=3000, seed=0)
     p.add_argument("--learning-rate", type=float, default=0.05)
     args = p.parse_args(argv)
     say = Printer(args.quiet)

@@ -9,7 +9,7 @@ from neurokern.examples._mlp784 import make_parser, run
 
 
 def main(argv=None):
-    args = make_parser(__doc__, epochs=2).parse_args(argv)
+    args = make_parser("fashion_mlp", __doc__, epochs=2).parse_args(argv)
     return run(args, lambda path: fashion_mnist.load_data(path), "Fashion-MNIST")
 
 

@@ -23,7 +23,7 @@ def build_model(hidden=16, learning_rate=0.01):
 
 
 def main(argv=None):
-    p = parser(__doc__, epochs=100, seed=0)
+    p = parser("iris_mlp", __doc__, epochs=100, seed=0)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--hidden", type=int, default=16)
     p.add_argument("--learning-rate", type=float, default=0.01)

@@ -9,7 +9,7 @@ from neurokern.examples._mlp784 import make_parser, run
 
 
 def main(argv=None):
-    p = make_parser(__doc__, epochs=2)
+    p = make_parser("mnist_mlp", __doc__, epochs=2)
     p.add_argument("--no-download", action="store_true", help="never download; fall back to the subset")
     args = p.parse_args(argv)
     return run(args, lambda path: mnist.load_data(path, download=not args.no_download), "MNIST")

@@ -100,7 +100,7 @@ def train_delta_rule(x, t, learning_rate=0.5, epochs=500):
 
 
 def main(argv=None):
-    p = parser(__doc__, epochs=100, seed=0)
+    p = parser("perceptron", __doc__, epochs=100, seed=0)
     p.add_argument("--learning-rate", type=float, default=1.0, help="perceptron step a (default 1)")
     p.add_argument("--init", choices=("zeros", "random"), default="zeros",
                    help="initial weights: zeros, or random integers in [-2, 2] from --seed")

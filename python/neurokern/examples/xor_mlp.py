@@ -25,7 +25,7 @@ def build_model(learning_rate, momentum):
 
 
 def main(argv=None):
-    p = parser(__doc__, epochs=2000, seed=1)
+    p = parser("xor_mlp", __doc__, epochs=2000, seed=1)
     p.add_argument("--learning-rate", type=float, default=0.5)
     p.add_argument("--momentum", type=float, default=0.9)
     args = p.parse_args(argv)
