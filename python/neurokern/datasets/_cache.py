@@ -15,6 +15,7 @@ NEUROKERN_OFFLINE=1 turns any download attempt into an error (for machines witho
 """
 import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import struct
@@ -79,7 +80,7 @@ def download(urls, dest, sha256):
 
     The bytes go to `dest + '.part'` first and are renamed only after the digest matches, so an
     interrupted or tampered download never leaves a file that a later search would pick up.
-    Raises OSError naming every mirror tried when none delivers the expected file.
+    Raises OSError naming every mirror tried (and why each failed) when none delivers the file.
     """
     dest = Path(dest)
     if isinstance(urls, str):
@@ -98,7 +99,7 @@ def download(urls, dest, sha256):
                 raise OSError(f"SHA-256 mismatch for {url}: expected {sha256}, got {got}")
             os.replace(part, dest)
             return dest
-        except OSError as e:  # URLError, timeouts and digest mismatches are all OSErrors
+        except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, short reads, bad digests
             errors.append(f"  {url}: {e}")
         finally:
             if part.exists():
