@@ -1,9 +1,54 @@
 // dropout.cpp (bindings) - argument checks for the dropout kernels (csrc/cpu/dropout.*), then the kernels.
+#include <cmath>
+
 #include "bindings/common.h"
+#include "cpu/dropout.h"
 
 namespace nk {
 
+namespace {
+
+float check_rate(double rate) {
+  NK_CHECK(std::isfinite(rate) && rate >= 0.0 && rate < 1.0,
+           "dropout rate must be a number in [0, 1), got ", rate);
+  float r = static_cast<float>(rate);
+  NK_CHECK(r < 1.0f, "dropout rate ", rate, " rounds to 1 in float32: use a rate below 1 - 6e-8");
+  return r;
+}
+
+void check_pair(const Tensor& out, const char* on, const Tensor& in, const char* in_name) {
+  check_f32(out, on); check_f32(in, in_name);
+  check_same_shape(out, on, in, in_name);
+  auto po = static_cast<const char*>(out.raw()), pi = static_cast<const char*>(in.raw());
+  bool ok = po == pi || out.nbytes() == 0 || po + out.nbytes() <= pi || pi + in.nbytes() <= po;
+  NK_CHECK(ok, on, " and ", in_name, " overlap partially: pass the same tensor (in place) or separate ones");
+}
+
+}  // namespace
+
 void bind_dropout(py::module_& m) {
+  m.def("dropout_forward", [](Tensor& y, const Tensor& x, double rate, uint64_t seed) {
+    check_pair(y, "y", x, "x");
+    float r = check_rate(rate);
+    py::gil_scoped_release nogil;
+    dropout_forward(y.data<float>(), x.data<float>(), x.numel(), r, seed);
+  }, py::arg("y"), py::arg("x"), py::arg("rate"), py::arg("seed"),
+  "y = keep ? x / (1 - rate) : 0 with keep(i) from Philox4x32-10(seed, i); y may be x.");
+  m.def("dropout_backward", [](Tensor& dx, const Tensor& dy, double rate, uint64_t seed) {
+    check_pair(dx, "dx", dy, "dy");
+    float r = check_rate(rate);
+    py::gil_scoped_release nogil;
+    dropout_backward(dx.data<float>(), dy.data<float>(), dy.numel(), r, seed);
+  }, py::arg("dx"), py::arg("dy"), py::arg("rate"), py::arg("seed"),
+  "dx = keep ? dy / (1 - rate) : 0, the forward's mask recomputed from (seed, i); overwrites dx.");
+  m.def("philox4x32_10", [](std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
+    uint32_t out[4];
+    philox4x32_10(out, ctr.data(), key.data());
+    return py::make_tuple(out[0], out[1], out[2], out[3]);
+  }, py::arg("counter"), py::arg("key"),
+  "The four 32-bit outputs of Philox4x32-10 for a 4-word counter and 2-word key (for tests).");
+  m.def("dropout_threshold", &dropout_threshold, py::arg("rate"),
+        "Element i is kept when its Philox word >= this (floor(rate * 2^32)).");
 }
 
 }  // namespace nk

@@ -5,3 +5,8 @@ lines around one compiled kernel (csrc/cpu/<family>.cpp). One module per op fami
 """
 from neurokern.ops.gemm import matmul, gemm, gemm_variants  # noqa: F401
 from neurokern.ops.system import get_isa, set_isa, cpu_isa, available_isas  # noqa: F401
+from neurokern.ops.activation import *  # noqa: F401,F403
+from neurokern.ops.elementwise import bias_add, bias_add_backward, add, sub, mul, div, scale, axpy, fill, copy, square, sqrt, sum, mean, argmax  # noqa: F401,E501,A004
+from neurokern.ops.dropout import dropout, dropout_backward, philox4x32_10  # noqa: F401
+from neurokern.ops.loss import *  # noqa: F401,F403  (names in loss.__all__)
+from neurokern.ops.optim import *  # noqa: F401,F403  (names in optim.__all__)

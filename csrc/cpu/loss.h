@@ -1,0 +1,83 @@
+// loss.h - Keras loss functions: forward (a scalar) and backward (d loss / d y_pred).
+//
+// Size letters: N samples (every leading axis flattened), D values per sample (the last axis), C
+// classes (D for the categorical losses). Every loss is Keras's per-sample value averaged over
+// the N samples ("sum_over_batch_size"); the formulas are in loss.cpp's header.
+//
+// Forward returns that mean as a float, summed in double, and writes the per-sample losses L_n to
+// per_sample (N,) unless it is null. Backward OVERWRITES dpred with
+// d(mean loss)/d(y_pred) (dpred =, never +=); y_true gets no gradient.
+#pragma once
+#include <cstdint>
+
+namespace nk {
+
+constexpr float kLossEpsilon = 1e-7f;  // keras.backend.epsilon(): the probability clip
+
+// Shapes, the same for every loss below unless noted:
+//   per_sample (N,) out, or null     y_true (N, D)     y_pred (N, D)     dpred (N, D) out
+
+// ---- regression ---------------------------------------------------------------------------
+float mean_squared_error_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                 int64_t N, int64_t D);
+void mean_squared_error_backward(float* dpred, const float* y_true, const float* y_pred,
+                                 int64_t N, int64_t D);
+float mean_absolute_error_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                  int64_t N, int64_t D);
+void mean_absolute_error_backward(float* dpred, const float* y_true, const float* y_pred,
+                                  int64_t N, int64_t D);
+
+// ---- classification -----------------------------------------------------------------------
+// from_logits: y_pred holds logits z; otherwise probabilities p (clipped to [eps, 1-eps]).
+// y_true: targets in [0, 1] (binary) or one-hot / soft rows (categorical, D = C classes).
+float binary_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                  int64_t N, int64_t D, bool from_logits);
+void binary_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
+                                  int64_t N, int64_t D, bool from_logits);
+float categorical_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                       int64_t N, int64_t C, bool from_logits);
+void categorical_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
+                                       int64_t N, int64_t C, bool from_logits);
+
+// Integer labels (int32 or int64) in [0, C); check them first with first_bad_label.
+template <typename L>
+float sparse_categorical_crossentropy_forward(float* per_sample,     // (N,) out, or null
+                                              const L* labels,       // (N,)
+                                              const float* y_pred,   // (N, C)
+                                              int64_t N, int64_t C, bool from_logits);
+template <typename L>
+void sparse_categorical_crossentropy_backward(float* dpred,          // (N, C) out
+                                              const L* labels,       // (N,)
+                                              const float* y_pred,   // (N, C)
+                                              int64_t N, int64_t C, bool from_logits);
+// Index of the first label outside [0, C), or -1 when all are valid.
+template <typename L>
+int64_t first_bad_label(const L* labels, int64_t N, int64_t C);
+
+// ---- margin and angle ---------------------------------------------------------------------
+// hinge: labels that are ALL 0 or 1 are first mapped to -1 / 1 (as Keras does).
+float hinge_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                    int64_t D);
+void hinge_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D);
+float cosine_similarity_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                int64_t N, int64_t D);
+void cosine_similarity_backward(float* dpred, const float* y_true, const float* y_pred,
+                                int64_t N, int64_t D);
+
+// ---- fused activation + loss backward ------------------------------------------------------
+// Gradient with respect to the PRE-activation (logits), given the activation's output.
+void softmax_cross_entropy_backward(float* dlogits,        // (N, C) out
+                                    const float* y_true,   // (N, C)
+                                    const float* probs,    // (N, C) softmax output
+                                    int64_t N, int64_t C);
+template <typename L>
+void sparse_softmax_cross_entropy_backward(float* dlogits,      // (N, C) out
+                                           const L* labels,     // (N,)
+                                           const float* probs,  // (N, C) softmax output
+                                           int64_t N, int64_t C);
+void sigmoid_binary_crossentropy_backward(float* dlogits,       // (N, D) out
+                                          const float* y_true,  // (N, D)
+                                          const float* probs,   // (N, D) sigmoid output
+                                          int64_t N, int64_t D);
+
+}  // namespace nk
