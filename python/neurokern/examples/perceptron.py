@@ -15,7 +15,8 @@ Delta rule (Widrow and Hoff, 1960), batch gradient descent on the un-thresholded
 It converges to the least-squares w; thresholding y at 1/2 then classifies AND and OR, while
 for XOR the least-squares output is 1/2 for every pattern.
 
-The training math runs in neurokern.ops: matmul, step, and gemm as an in-place rank-k update.
+The training math runs in neurokern.ops: matmul, step, sub, and gemm as the in-place update
+(w += alpha * X^T e with beta = 1).
 """
 import numpy as np
 
@@ -66,10 +67,9 @@ def train_perceptron(x, t, learning_rate=1.0, max_epochs=100, w0=None, rng=None)
         for i in order:
             xi, ti = rows[i]
             o = classify(xi, w)                                       # (1, 1)
-            errors += int(o.numpy()[0, 0] != ti.numpy()[0, 0])
-            # w += a * xi^T (t - o), as two rank-1 updates: w += a xi^T t, then w -= a xi^T o
-            ops.gemm(w, xi, ti, transpose_a=True, alpha=learning_rate, beta=1.0)
-            ops.gemm(w, xi, o, transpose_a=True, alpha=-learning_rate, beta=1.0)
+            e = ops.sub(ti, o)                                        # (1, 1): t - o in {-1, 0, 1}
+            errors += int(e.numpy()[0, 0] != 0)
+            ops.gemm(w, xi, e, transpose_a=True, alpha=learning_rate, beta=1.0)  # w += a xi^T e
             visited.add(w.numpy().tobytes())
             best = max(best, accuracy())
         if errors == 0:
@@ -89,10 +89,8 @@ def train_delta_rule(x, t, learning_rate=0.5, epochs=500):
     w = nk.zeros((3, 1))
     n = len(x)
     for _ in range(epochs):
-        y = ops.matmul(X, w)                                          # (N, 1) linear outputs
-        # w += lr/N X^T (t - y), as w += lr/N X^T t, then w -= lr/N X^T y
-        ops.gemm(w, X, T, transpose_a=True, alpha=learning_rate / n, beta=1.0)
-        ops.gemm(w, X, y, transpose_a=True, alpha=-learning_rate / n, beta=1.0)
+        e = ops.sub(T, ops.matmul(X, w))                              # (N, 1): t - y, y linear
+        ops.gemm(w, X, e, transpose_a=True, alpha=learning_rate / n, beta=1.0)  # w += lr/N X^T e
     y = ops.matmul(X, w).numpy().ravel()
     mse = float(np.mean((t - y) ** 2))
     accuracy = float(np.mean((y > 0.5) == (t > 0.5)))
