@@ -2,6 +2,8 @@
 Keras-style neurokern.activations module."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
 
 import neurokern as nk
 from neurokern import activations, ops
@@ -127,6 +129,20 @@ def test_no_nan_or_inf_at_extremes(isa):
     np.testing.assert_array_equal(ops.softplus(np.array([1e4, 100], np.float32)), [1e4, 100])
 
 
+def test_nan_handling_is_the_same_on_every_isa(isa):
+    """NaN inputs give the same NaN / non-NaN outputs as the scalar (libm) reference."""
+    x = np.array([np.nan, 1.0, -np.nan, -2.0] * 9, np.float32)
+    prev = ops.set_isa("scalar")
+    try:
+        ref = {name: ops.activation(x, name) for name in ELEMENTWISE}
+    finally:
+        ops.set_isa(prev)
+    for name in ELEMENTWISE:
+        y = ops.activation(x, name)
+        np.testing.assert_array_equal(np.isnan(y), np.isnan(ref[name]), err_msg=name)
+    assert np.isnan(ops.tanh(x)[0]) and np.isnan(ops.sigmoid(x)[0]) and ops.relu(x)[0] == 0.0
+
+
 def test_small_tanh_has_no_cancellation(isa):
     """tanh(x) ~ x near 0: the naive 1 - 2/(e^2x + 1) loses all digits there. Compare tanh(x)/x
     (~1) so the absolute part of the tolerance cannot hide a relative error."""
@@ -233,7 +249,7 @@ def test_softmax_in_place_and_extreme_rows(isa):
     x = np.array([[0, 0, 0], [1e4, -1e4, 1e4], [-np.inf, 0, -np.inf], [3e38, 3e38, -3e38]], np.float32)
     t = nk.tensor(x.copy())
     ops.softmax(t, out=t)
-    np.testing.assert_allclose(t.numpy(), [[1 / 3] * 3, [0.5, 0, 0.5], [0, 1, 0], [0.5, 0.5, 0]], rtol=1e-6)
+    assert_close(t.numpy(), np.array([[1 / 3] * 3, [0.5, 0, 0.5], [0, 1, 0], [0.5, 0.5, 0]]), "elementwise")
 
 
 # ---- bad input ----------------------------------------------------------------------------------
@@ -258,6 +274,9 @@ def test_bad_input_raises():
     scalar = nk._core.empty([], "float32")
     with pytest.raises(ValueError, match="0-d"):
         nk._core.softmax_forward(scalar, scalar)
+    with pytest.raises(ValueError, match="0-d"):
+        ops.softmax(np.float32(1.0))
+    assert ops.relu(np.float32(-2.0)).shape == ()  # elementwise ones accept 0-d
     with pytest.raises(TypeError):
         ops.relu("not an array")
     buf = nk.tensor(np.zeros(10, np.float32))
@@ -296,8 +315,9 @@ def test_get_and_serialize():
     assert activations.get(relu) is relu
     assert activations.get(activations.tanh).name == "tanh"
     assert activations.get("swish").name == "silu"
-    assert activations.get("leaky_relu").alpha == pytest.approx(0.2)  # Keras 3 function default
-    assert activations.Activation("leaky_relu").alpha == pytest.approx(0.3)  # LeakyReLU layer default
+    assert activations.get("leaky_relu").alpha == 0.2  # Keras 3 function default
+    assert activations.Activation("leaky_relu").alpha == 0.3  # LeakyReLU layer default
+    assert activations.Activation("leaky_relu", 0.3).serialize() == "leaky_relu"
     with pytest.raises(ValueError, match=r"Unknown activation function: 'relux'\. Available: .*relu"):
         activations.get("relux")
     with pytest.raises(ValueError, match="Could not interpret"):
@@ -334,3 +354,56 @@ def test_custom_callable_activation():
         act.backward(x, x, x)
     double.backward = lambda dy, x, y: ops.scale(dy, 2.0)
     np.testing.assert_array_equal(act.backward(x, x, None), 2 * x)
+
+
+# ---- property tests (hypothesis): arbitrary finite float32 rows, every ISA ------------------------
+_rows = arrays(np.float32, st.tuples(st.integers(1, 4), st.integers(1, 40)),
+               elements=st.floats(-2.0 ** 100, 2.0 ** 100, width=32))
+
+
+@settings(max_examples=40, deadline=None)
+@given(_rows)
+def test_softmax_property(x):
+    ref = _softmax64(x.astype(np.float64))
+    prev = ops.get_isa()
+    try:
+        for isa in ops.available_isas():
+            ops.set_isa(isa)
+            y = ops.softmax(x)
+            assert_close(y, ref, "elementwise")
+            assert np.all((y >= 0) & (y <= 1))
+    finally:
+        ops.set_isa(prev)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float32, st.integers(1, 100), elements=st.floats(-1e4, 1e4, width=32)),
+       st.sampled_from(["sigmoid", "tanh", "softplus", "elu", "selu", "silu", "softsign"]))
+def test_activation_property(x, name):
+    fwd, _, alpha = REF[name]
+    ref = fwd(x.astype(np.float64), alpha)
+    prev = ops.get_isa()
+    try:
+        for isa in ops.available_isas():
+            ops.set_isa(isa)
+            assert_close(ops.activation(x, name, alpha), ref, "elementwise")
+    finally:
+        ops.set_isa(prev)
+
+
+def test_keras_docstring_values():
+    """Values printed in the Keras / tf.keras activation docstrings pin our definitions to Keras."""
+    f = np.array([-10, -5, 0.0, 5, 10], np.float32)
+    assert_close(activations.relu(f), np.array([0.0, 0.0, 0.0, 5.0, 10.0]), "elementwise")
+    assert_close(activations.relu(f, negative_slope=0.5), np.array([-5.0, -2.5, 0.0, 5.0, 10.0]), "elementwise")
+    a = np.array([-20, -1.0, 0.0, 1.0, 20], np.float32)
+    assert_close(activations.sigmoid(a), np.array([2.0611537e-09, 2.6894143e-01, 5.0e-01, 7.3105860e-01, 1.0]),
+                 "elementwise")
+    assert_close(activations.softplus(a), np.array([2.0611537e-09, 3.1326166e-01, 6.9314718e-01, 1.3132616,
+                                                    20.0]), "elementwise")
+    b = np.array([-3.0, -1.0, 0.0, 1.0, 3.0], np.float32)
+    assert_close(activations.tanh(b), np.array([-0.9950547, -0.7615942, 0.0, 0.7615942, 0.9950547]), "elementwise")
+    assert_close(activations.exponential(b), np.array([0.04978707, 0.36787945, 1.0, 2.7182817, 20.085537]),
+                 "elementwise")
+    # Keras 3 hard_sigmoid is relu6(x + 3) / 6 (Keras 2 used clip(0.2 x + 0.5, 0, 1))
+    assert_close(activations.hard_sigmoid(b), np.array([0.0, 1 / 3, 0.5, 2 / 3, 1.0]), "elementwise")

@@ -20,20 +20,26 @@ PHILOX_KAT = [
 ]
 
 
+def test_threshold_definition():
+    for rate in [0.0, 0.1, 0.3, 0.5, 0.999]:
+        assert nk._core.dropout_threshold(rate) == math.floor(float(np.float32(rate)) * 2 ** 32)
+
+
 @pytest.mark.parametrize("ctr,key,expected", PHILOX_KAT)
 def test_philox_known_answers(ctr, key, expected):
     assert ops.philox4x32_10(ctr, key) == expected
 
 
-def _mask_reference(n, rate, seed):
-    """keep(i) straight from the definition in csrc/cpu/dropout.h, using the KAT-checked Philox."""
-    thr = math.floor(rate * 2 ** 32)
+def _mask_reference(n, rate, seed, offset=0):
+    """keep(offset + i) straight from the definition in csrc/cpu/dropout.h, with the KAT-checked Philox."""
+    thr = math.floor(float(np.float32(rate)) * 2 ** 32)  # the kernel takes rate as float32
     keep = np.zeros(n, bool)
-    for blk in range((n + 3) // 4):
+    for k in range((n + 3) // 4):
+        blk = (offset >> 2) + k
         words = ops.philox4x32_10((blk & 0xffffffff, blk >> 32, 0, 0), (seed & 0xffffffff, seed >> 32))
         for j in range(4):
-            if 4 * blk + j < n:
-                keep[4 * blk + j] = words[j] >= thr
+            if 4 * k + j < n:
+                keep[4 * k + j] = words[j] >= thr
     return keep
 
 
@@ -45,6 +51,26 @@ def test_forward_matches_definition(isa, rng, n):
     ops.dropout(nk.tensor(x), rate, seed, out=y)
     keep = _mask_reference(n, rate, seed)
     assert_close(y.numpy(), np.where(keep, x.astype(np.float64) / (1 - rate), 0.0), "elementwise")
+
+
+@pytest.mark.parametrize("offset", [2 ** 34 - 40, 3 * 2 ** 34 - 4 * 37])
+def test_counter_carry_across_32_bits(isa, offset):
+    """The 64-bit block counter (i / 4) crosses 2^32 inside a vector: the SIMD paths must carry
+    into the high counter word exactly like the scalar reference."""
+    n = 300
+    x = np.ones(n, np.float32)
+    y = ops.dropout(x, 0.5, 77, offset=offset)
+    np.testing.assert_array_equal(y != 0, _mask_reference(n, 0.5, 77, offset))
+    np.testing.assert_array_equal(ops.dropout_backward(x, 0.5, 77, offset=offset), y)
+
+
+def test_offset_pieces_match_one_call(isa, rng):
+    x = rng.standard_normal(4096).astype(np.float32)
+    whole = ops.dropout(x, 0.4, 5)
+    pieces = np.concatenate([ops.dropout(x[:1028], 0.4, 5), ops.dropout(x[1028:], 0.4, 5, offset=1028)])
+    np.testing.assert_array_equal(whole, pieces)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        ops.dropout(x, 0.4, 5, offset=2)
 
 
 @pytest.mark.parametrize("n", LENGTHS)

@@ -1,15 +1,19 @@
 """Elementwise arithmetic and reductions (csrc/cpu/elementwise*.cpp) vs float64 NumPy, every ISA."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
 
 import neurokern as nk
 from neurokern import ops
 
 from _shapes import LENGTHS
+from _tol import TOL
 from conftest import assert_close, nan_tensor
 
+# (1000, 70) and (50000, 3) take the row-block path of the column sums, (40, 1000) the column split
 MATRIX_SHAPES = [(1, 1), (1, 7), (7, 1), (3, 16), (5, 33), (33, 257), (64, 512), (1000, 70), (40, 1000),
-                 (2, 3, 5)]
+                 (50000, 3), (2, 3, 5)]
 
 
 def _f32(rng, shape, scale=1.0):
@@ -116,13 +120,16 @@ def test_sum_independent_of_threads(rng):
     prev = nk.get_num_threads()
     try:
         nk.set_num_threads(1)
-        s1, c1 = ops.sum(x), ops.sum(x.reshape(-1, 1)[:300000].reshape(3000, 100), axis=0)
+        s1, c1, d1 = ops.sum(x), ops.sum(x[:300000].reshape(3000, 100), axis=0), \
+            ops.sum(x[:300000].reshape(1500, 200), axis=0)
         nk.set_num_threads(2)
-        s2, c2 = ops.sum(x), ops.sum(x.reshape(-1, 1)[:300000].reshape(3000, 100), axis=0)
+        s2, c2, d2 = ops.sum(x), ops.sum(x[:300000].reshape(3000, 100), axis=0), \
+            ops.sum(x[:300000].reshape(1500, 200), axis=0)
     finally:
         nk.set_num_threads(prev)
     assert s1 == s2
-    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(c1, c2)  # row blocks
+    np.testing.assert_array_equal(d1, d2)  # column split
 
 
 @pytest.mark.parametrize("shape", MATRIX_SHAPES)
@@ -193,3 +200,21 @@ def test_empty_inputs():
     np.testing.assert_array_equal(ops.sum(e, axis=0), np.zeros(5))
     assert ops.bias_add(e, np.ones(5, np.float32)).shape == (0, 5)
     assert ops.argmax(e).shape == (0,)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float32, st.tuples(st.integers(1, 30), st.integers(1, 30)),
+              elements=st.floats(-1e6, 1e6, width=32) | st.just(np.nan) | st.just(np.inf)))
+def test_argmax_and_sum_property(x):
+    prev = ops.get_isa()
+    try:
+        for isa in ops.available_isas():
+            ops.set_isa(isa)
+            np.testing.assert_array_equal(ops.argmax(x), np.argmax(x, axis=-1))
+            finite = np.nan_to_num(x, nan=0.0, posinf=1.0)
+            ref = finite.astype(np.float64).sum()
+            # cancelling terms: bound the error relative to sum |x|, the scale float32 lanes work at
+            rtol, atol = TOL["reduce"]
+            assert abs(ops.sum(finite) - ref) <= rtol * np.abs(finite).astype(np.float64).sum() + atol
+    finally:
+        ops.set_isa(prev)

@@ -156,6 +156,8 @@ def test_sgd_momentum_docstring_example():
     (losses.SparseCategoricalCrossentropy(), [1, 2], [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], 1.177),
     (losses.Hinge(), [[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]], 1.3),
     (losses.CosineSimilarity(), [[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], -0.5),
+    (losses.Huber(), [[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]], 0.155),
+    (losses.LogCosh(), [[0., 1.], [0., 0.]], [[1., 1.], [0., 0.]], 0.108),
 ], ids=lambda v: type(v).__name__ if isinstance(v, losses.Loss) else None)
 def test_loss_docstring_examples(loss, y_true, y_pred, expected):
     value = loss(np.array(y_true), np.array(y_pred, dtype=np.float32))
@@ -260,3 +262,27 @@ def test_apply_gradients_rejects_bad_pairs():
         opt.apply_gradients([(nk.tensor(np.ones(4, np.float32)), var)])
     with pytest.raises(ValueError, match=r"\(gradient, variable\) pairs"):
         opt.apply_gradients([var])
+
+
+@pytest.mark.parametrize("cls,kwargs,max_ratio", [
+    (optimizers.SGD, {"learning_rate": 0.1}, 1e-6),
+    (optimizers.SGD, {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}, 1e-6),
+    (optimizers.Adam, {"learning_rate": 0.05}, 1e-6),
+    (optimizers.Adam, {"learning_rate": 0.05, "amsgrad": True}, 1e-6),
+    # RMSprop's steps are ~lr in size whatever the gradient: from |t| ~ 1 at lr 0.01 it is not done
+    (optimizers.RMSprop, {"learning_rate": 0.01}, 5e-2),
+    (optimizers.RMSprop, {"learning_rate": 0.01, "momentum": 0.5, "centered": True}, 1e-3),
+    (optimizers.Adagrad, {"learning_rate": 0.5}, 1e-6),
+    # Adadelta's first steps are ~sqrt(epsilon) / sqrt(1 - rho) small, so it is still slow after 200
+    (optimizers.Adadelta, {"learning_rate": 1.0}, 0.75),
+], ids=lambda v: v.__name__ if isinstance(v, type) else None)
+def test_optimizers_minimize_a_quadratic(cls, kwargs, max_ratio, rng):
+    # f(w) = |w - t|^2 / 2 from w = 0: 200 steps of apply_gradients must shrink it
+    opt = cls(**kwargs)
+    target = rng.normal(size=50).astype(np.float32)
+    w = nk.tensor(np.zeros(50, np.float32))
+    start = 0.5 * np.sum(target.astype(np.float64) ** 2)
+    for _ in range(200):
+        opt.apply_gradients([(nk.tensor(w.numpy() - target), w)])
+    end = 0.5 * np.sum((w.numpy().astype(np.float64) - target) ** 2)
+    assert end < max_ratio * start, f"{cls.__name__}({kwargs}): loss {start:.4g} -> {end:.4g}"

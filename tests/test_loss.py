@@ -61,6 +61,44 @@ def ref_hinge(y, p):
     return np.mean(np.maximum(1 - y * p, 0), axis=-1)
 
 
+def ref_mape(y, p):
+    return 100 * np.mean(np.abs(y - p) / np.maximum(np.abs(y), LO), axis=-1)
+
+
+def ref_msle(y, p):
+    return np.mean((np.log(np.maximum(p, LO) + 1) - np.log(np.maximum(y, LO) + 1)) ** 2, axis=-1)
+
+
+def ref_huber(y, p, delta=1.0):
+    e = np.abs(p - y)
+    return np.mean(np.where(e <= delta, 0.5 * e * e, delta * e - 0.5 * delta * delta), axis=-1)
+
+
+def ref_log_cosh(y, p):
+    return np.mean(np.log(np.cosh(p - y)), axis=-1)
+
+
+def ref_kld(y, p):
+    y, p = np.clip(y, LO, 1), np.clip(p, LO, 1)
+    return np.sum(y * np.log(y / p), axis=-1)
+
+
+def ref_poisson(y, p):
+    return np.mean(p - y * np.log(p + LO), axis=-1)
+
+
+def ref_squared_hinge(y, p):
+    if np.all((y == 0) | (y == 1)):
+        y = 2 * y - 1
+    return np.mean(np.maximum(1 - y * p, 0) ** 2, axis=-1)
+
+
+def ref_categorical_hinge(y, p):
+    pos = np.sum(y * p, axis=-1)
+    neg = np.max((1 - y) * p, axis=-1)
+    return np.maximum(neg - pos + 1, 0)
+
+
 def l2_normalize(x):  # Keras: x * min(rsqrt(sum x^2), 1/eps); a zero vector's rsqrt is inf
     with np.errstate(divide="ignore"):
         return x * np.minimum(1 / np.sqrt(np.sum(x * x, axis=-1, keepdims=True)), 1 / EPS)
@@ -68,6 +106,14 @@ def l2_normalize(x):  # Keras: x * min(rsqrt(sum x^2), 1/eps); a zero vector's r
 
 def ref_cosine(y, p):
     return -np.sum(l2_normalize(y) * l2_normalize(p), axis=-1)
+
+
+def smooth_binary(y, ls):  # Keras label smoothing
+    return y * (1 - ls) + 0.5 * ls
+
+
+def smooth_categorical(y, ls):
+    return y * (1 - ls) + ls / y.shape[-1]
 
 
 def sigmoid(z):
@@ -98,12 +144,41 @@ CASES = {
     "cce": ("categorical_crossentropy", {"from_logits": False}, ref_cce, _cat_probs),
     "cce_logits": ("categorical_crossentropy", {"from_logits": True}, ref_cce_logits,
                    lambda r, s: (_cat_probs(r, s)[0], 3 * r.normal(size=s))),
+    "bce_smoothed": ("binary_crossentropy", {"from_logits": False, "label_smoothing": 0.2},
+                     lambda y, p: ref_bce(smooth_binary(y, 0.2), p), _targets_probs),
+    "bce_logits_smoothed": ("binary_crossentropy", {"from_logits": True, "label_smoothing": 0.1},
+                            lambda y, z: ref_bce_logits(smooth_binary(y, 0.1), z),
+                            lambda r, s: (r.integers(0, 2, s).astype(float), 3 * r.normal(size=s))),
+    "cce_smoothed": ("categorical_crossentropy", {"from_logits": False, "label_smoothing": 0.3},
+                     lambda y, p: ref_cce(smooth_categorical(y, 0.3), p), _cat_probs),
+    "cce_logits_smoothed": ("categorical_crossentropy", {"from_logits": True, "label_smoothing": 0.1},
+                            lambda y, z: ref_cce_logits(smooth_categorical(y, 0.1), z),
+                            lambda r, s: (_cat_probs(r, s)[0], 3 * r.normal(size=s))),
     "hinge01": ("hinge", {}, ref_hinge, lambda r, s: (r.integers(0, 2, s).astype(float), r.normal(size=s))),
     "hinge_pm1": ("hinge", {}, ref_hinge,
                   lambda r, s: (2.0 * r.integers(0, 2, s) - 1, r.normal(size=s))),
     "hinge_real": ("hinge", {}, ref_hinge, lambda r, s: (r.normal(size=s), r.normal(size=s))),
     "cosine": ("cosine_similarity", {}, ref_cosine, lambda r, s: (r.normal(size=s), r.normal(size=s))),
+    "mape": ("mean_absolute_percentage_error", {}, ref_mape,
+             lambda r, s: (r.uniform(0.5, 2, s) * r.choice([-1, 1], s), r.normal(size=s))),
+    "msle": ("mean_squared_logarithmic_error", {}, ref_msle,
+             lambda r, s: (r.uniform(0, 3, s), r.uniform(0.1, 3, s))),
+    "huber": ("huber", {"delta": 1.0}, ref_huber, lambda r, s: (r.normal(size=s), 1.5 * r.normal(size=s))),
+    "huber_half": ("huber", {"delta": 0.5}, lambda y, p: ref_huber(y, p, 0.5),
+                   lambda r, s: (r.normal(size=s), r.normal(size=s))),
+    "log_cosh": ("log_cosh", {}, ref_log_cosh, lambda r, s: (r.normal(size=s), 2 * r.normal(size=s))),
+    "kld": ("kl_divergence", {}, ref_kld, lambda r, s: (_cat_probs(r, s)[0], r.uniform(0.05, 1, s))),
+    "poisson": ("poisson", {}, ref_poisson,
+                lambda r, s: (r.integers(0, 5, s).astype(float), r.uniform(0.1, 3, s))),
+    "squared_hinge01": ("squared_hinge", {}, ref_squared_hinge,
+                        lambda r, s: (r.integers(0, 2, s).astype(float), r.normal(size=s))),
+    "squared_hinge_real": ("squared_hinge", {}, ref_squared_hinge,
+                           lambda r, s: (r.normal(size=s), r.normal(size=s))),
+    "categorical_hinge": ("categorical_hinge", {}, ref_categorical_hinge,
+                          lambda r, s: (onehot(r.integers(0, s[-1], s[:-1]), s[-1]), r.normal(size=s))),
 }
+# losses whose per-sample value is a SUM over the last axis (gradients scale with 1/N, not 1/(N D))
+ROW_LOSSES = ("categorical_crossentropy", "cosine_similarity", "kl_divergence", "categorical_hinge")
 SHAPES = [(1, 1), (1, 7), (7, 1), (7, 33), (33, 7), (2, 257), (257, 3), (7,), (2, 3, 5)]
 BIG = (300, 257)  # 77100 values: rows split across threads
 
@@ -113,13 +188,13 @@ def _f32(*arrays):
 
 
 def _kernel_forward(stem, kw, y, p, out=None):
-    extra = (kw["from_logits"],) if "from_logits" in kw else ()
-    return getattr(_core, stem + "_forward")(nk.tensor(y), nk.tensor(p), *extra, out)
+    extra = tuple(kw.values())  # from_logits or delta
+    return getattr(_core, stem + "_forward")(nk.tensor(y), nk.tensor(p), *extra, out=out)
 
 
 def _kernel_backward(stem, kw, y, p):
     d = nan_tensor(p.shape)
-    extra = (kw["from_logits"],) if "from_logits" in kw else ()
+    extra = tuple(kw.values())
     getattr(_core, stem + "_backward")(d, nk.tensor(y), nk.tensor(p), *extra)
     return d.numpy()
 
@@ -155,7 +230,7 @@ def test_backward_matches_finite_differences(case, shape, isa, rng):
     d = _kernel_backward(stem, kw, y, p)
     expected = numeric_grad(lambda q: np.mean(ref(y64, q)), p)
     # scale by the number of averaged terms so entries are O(1) and the absolute tolerance bites
-    terms = p.size if stem not in ("categorical_crossentropy", "cosine_similarity") else _samples(shape)
+    terms = _samples(shape) if stem in ROW_LOSSES else p.size
     assert_close(d * np.float32(terms), expected * terms, "loss")
     assert_close(getattr(ops, stem + "_backward")(y, p, **kw), expected, "loss")
 
@@ -257,15 +332,16 @@ def test_cosine_zero_vector_prediction(isa):
 FUSED_SHAPES = [(1, 1), (1, 7), (7, 1), (7, 33), (33, 7), (2, 257)]
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("shape", FUSED_SHAPES)
-def test_softmax_cross_entropy_backward_is_chain_rule(shape, isa, rng):
+def test_softmax_cross_entropy_backward_is_chain_rule(shape, smoothing, isa, rng):
     z = rng.normal(size=shape)
     y = _cat_probs(rng, shape)[0]
     probs = softmax(z).astype(np.float32)
     z = log_softmax(z)  # the logits of `probs` exactly (softmax is shift-invariant)
     d = nan_tensor(shape)
-    _core.softmax_cross_entropy_backward(d, nk.tensor(y.astype(np.float32)), nk.tensor(probs))
-    expected = numeric_grad(lambda t: np.mean(ref_cce(y, softmax(t))), z)
+    _core.softmax_cross_entropy_backward(d, nk.tensor(y.astype(np.float32)), nk.tensor(probs), smoothing)
+    expected = numeric_grad(lambda t: np.mean(ref_cce(smooth_categorical(y, smoothing), softmax(t))), z)
     n = shape[0]
     assert_close(d.numpy() * np.float32(n), expected * n, "loss")
 
@@ -282,14 +358,16 @@ def test_sparse_softmax_cross_entropy_backward_is_chain_rule(shape, isa, rng):
     assert_close(d.numpy() * np.float32(n), expected * n, "loss")
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("shape", FUSED_SHAPES + [(7,)])
-def test_sigmoid_binary_crossentropy_backward_is_chain_rule(shape, isa, rng):
+def test_sigmoid_binary_crossentropy_backward_is_chain_rule(shape, smoothing, isa, rng):
     z = rng.normal(size=shape)
     y = rng.uniform(0, 1, shape)
     probs = sigmoid(z).astype(np.float32)
     d = nan_tensor(shape)
-    _core.sigmoid_binary_crossentropy_backward(d, nk.tensor(y.astype(np.float32)), nk.tensor(probs))
-    expected = numeric_grad(lambda t: np.mean(ref_bce(y, sigmoid(t))), z)
+    _core.sigmoid_binary_crossentropy_backward(d, nk.tensor(y.astype(np.float32)), nk.tensor(probs),
+                                               smoothing)
+    expected = numeric_grad(lambda t: np.mean(ref_bce(smooth_binary(y, smoothing), sigmoid(t))), z)
     assert_close(d.numpy() * np.float32(z.size), expected * z.size, "loss")
 
 
@@ -337,6 +415,19 @@ def test_loss_objects_match_ops_and_return_tensor_gradients(rng):
         assert_close(d.numpy(), getattr(ops, stem + "_backward")(y, p), "loss")
 
 
+def test_integer_targets_are_cast_like_keras(rng):
+    p = rng.uniform(0.1, 0.9, (6, 1)).astype(np.float32)
+    labels = rng.integers(0, 2, (6, 1))
+    bce = losses.BinaryCrossentropy()
+    expected = bce(labels.astype(np.float32), p)
+    assert bce(nk.tensor(labels), p) == expected  # an int64 Tensor
+    assert bce(nk.tensor(labels.astype(np.int32)), nk.tensor(p)) == expected
+    reference = np.mean(ref_bce(labels.astype(np.float64), p.astype(np.float64)))
+    assert_close(np.float32(expected), reference, "loss")
+    per_sample = losses.mse(nk.tensor(labels), nk.tensor(p)).numpy()
+    assert_close(per_sample, ref_mse(labels, p.astype(np.float64)), "loss")
+
+
 def test_rank_matching_like_keras(rng):
     y = rng.normal(size=7).astype(np.float32)
     p = rng.normal(size=(7, 1)).astype(np.float32)
@@ -367,6 +458,15 @@ def test_fused_path_selection(rng):
     assert_close(d.numpy() * np.float32(4), probs - onehot(labels, 3), "loss")
     value, d = cce.fused_forward_backward(onehot(labels, 3).astype(np.float32), probs)
     assert_close(d.numpy() * np.float32(4), probs - onehot(labels, 3), "loss")
+    smoothed = losses.CategoricalCrossentropy(label_smoothing=0.3)
+    value, d = smoothed.fused_forward_backward(onehot(labels, 3).astype(np.float32), probs)
+    target = onehot(labels, 3) * 0.7 + 0.1
+    assert_close(np.float32(value), np.mean(ref_cce(target, probs.astype(np.float64))), "loss")
+    assert_close(d.numpy() * np.float32(4), probs - target, "loss")
+    with pytest.raises(ValueError, match="Received: label_smoothing=1.5"):
+        losses.BinaryCrossentropy(label_smoothing=1.5)
+    with pytest.raises(ValueError, match="Received: label_smoothing=-0.5"):
+        ops.binary_crossentropy(np.zeros(3, np.float32), np.full(3, 0.5, np.float32), label_smoothing=-0.5)
 
 
 def test_functions_return_per_sample_losses(rng):
@@ -379,7 +479,9 @@ def test_functions_return_per_sample_losses(rng):
 
 def test_get_and_config_round_trip():
     for name in ["mse", "mean_squared_error", "mae", "mean_absolute_error", "binary_crossentropy",
-                 "categorical_crossentropy", "sparse_categorical_crossentropy", "hinge", "cosine_similarity"]:
+                 "categorical_crossentropy", "sparse_categorical_crossentropy", "hinge", "cosine_similarity",
+                 "mape", "msle", "huber", "log_cosh", "logcosh", "kld", "kl_divergence", "poisson",
+                 "squared_hinge", "categorical_hinge", "bce"]:
         loss = losses.get(name)
         assert isinstance(loss, losses.Loss)
         again = losses.deserialize(losses.serialize(loss))
@@ -389,6 +491,12 @@ def test_get_and_config_round_trip():
     assert isinstance(losses.get(losses.mse), losses.MeanSquaredError)
     assert isinstance(losses.get("SparseCategoricalCrossentropy"), losses.SparseCategoricalCrossentropy)
     assert losses.BinaryCrossentropy.from_config(b.get_config()).from_logits is True
+    assert losses.deserialize(losses.serialize(losses.Huber(delta=0.25))).delta == 0.25
+    assert losses.get("kld").name == "kl_divergence" and losses.get("huber").name == "huber_loss"
+    with pytest.raises(ValueError, match="Received: delta=-1"):
+        losses.Huber(delta=-1)
+    with pytest.raises(ValueError, match="Received: delta=nan"):
+        ops.huber(np.zeros(3, np.float32), np.zeros(3, np.float32), delta=float("nan"))
     with pytest.raises(ValueError, match=r"Could not interpret loss identifier: 'msee'.*mean_squared_error"):
         losses.get("msee")
     with pytest.raises(ValueError, match="Received: reduction='sum'"):

@@ -108,3 +108,8 @@ def test_threads_control():
     nk.set_num_threads(n)
     with pytest.raises(ValueError):
         nk.set_num_threads(0)
+
+
+def test_zero_dim_tensor_keeps_its_rank():
+    t = nk.tensor(np.float32(3.5))
+    assert t.shape == () and t.ndim == 0 and t.numpy() == np.float32(3.5)

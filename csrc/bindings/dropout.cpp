@@ -16,6 +16,10 @@ float check_rate(double rate) {
   return r;
 }
 
+void check_offset(uint64_t offset) {
+  NK_CHECK(offset % 4 == 0, "dropout offset must be a multiple of 4 (one Philox block), got ", offset);
+}
+
 void check_pair(const Tensor& out, const char* on, const Tensor& in, const char* in_name) {
   check_f32(out, on); check_f32(in, in_name);
   check_same_shape(out, on, in, in_name);
@@ -27,19 +31,21 @@ void check_pair(const Tensor& out, const char* on, const Tensor& in, const char*
 }  // namespace
 
 void bind_dropout(py::module_& m) {
-  m.def("dropout_forward", [](Tensor& y, const Tensor& x, double rate, uint64_t seed) {
+  m.def("dropout_forward", [](Tensor& y, const Tensor& x, double rate, uint64_t seed, uint64_t offset) {
     check_pair(y, "y", x, "x");
     float r = check_rate(rate);
+    check_offset(offset);
     py::gil_scoped_release nogil;
-    dropout_forward(y.data<float>(), x.data<float>(), x.numel(), r, seed);
-  }, py::arg("y"), py::arg("x"), py::arg("rate"), py::arg("seed"),
-  "y = keep ? x / (1 - rate) : 0 with keep(i) from Philox4x32-10(seed, i); y may be x.");
-  m.def("dropout_backward", [](Tensor& dx, const Tensor& dy, double rate, uint64_t seed) {
+    dropout_forward(y.data<float>(), x.data<float>(), x.numel(), r, seed, offset);
+  }, py::arg("y"), py::arg("x"), py::arg("rate"), py::arg("seed"), py::arg("offset") = 0,
+  "y = keep ? x / (1 - rate) : 0 with keep(i) from Philox4x32-10(seed, offset + i); y may be x.");
+  m.def("dropout_backward", [](Tensor& dx, const Tensor& dy, double rate, uint64_t seed, uint64_t offset) {
     check_pair(dx, "dx", dy, "dy");
     float r = check_rate(rate);
+    check_offset(offset);
     py::gil_scoped_release nogil;
-    dropout_backward(dx.data<float>(), dy.data<float>(), dy.numel(), r, seed);
-  }, py::arg("dx"), py::arg("dy"), py::arg("rate"), py::arg("seed"),
+    dropout_backward(dx.data<float>(), dy.data<float>(), dy.numel(), r, seed, offset);
+  }, py::arg("dx"), py::arg("dy"), py::arg("rate"), py::arg("seed"), py::arg("offset") = 0,
   "dx = keep ? dy / (1 - rate) : 0, the forward's mask recomputed from (seed, i); overwrites dx.");
   m.def("philox4x32_10", [](std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
     uint32_t out[4];

@@ -4,6 +4,8 @@
 // axis is a sample (a 1-d input is one sample, as Keras reduces over axis -1). Forward returns the
 // mean loss; `out` (optional, shape y_pred.shape[:-1]) receives the per-sample losses.
 // Backward overwrites dpred (shape of y_pred).
+#include <cmath>
+
 #include "bindings/common.h"
 #include "cpu/loss.h"
 
@@ -46,6 +48,16 @@ float* per_sample_out(const char* op, const Tensor* out, const Tensor& y_pred) {
   NK_CHECK(out->numel() == y_pred.numel() / y_pred.dim(-1), op, ": out must hold one loss per sample, ",
            shape_str(leading(y_pred)), ", got shape ", shape_str(out->shape()));
   return out->data<float>();
+}
+
+void check_smoothing(const char* op, float ls) {
+  NK_CHECK(std::isfinite(ls) && ls >= 0.0f && ls <= 1.0f, op, ": label_smoothing must be in [0, 1]. "
+           "Received: label_smoothing=", ls);
+}
+
+void check_delta(float delta) {
+  NK_CHECK(std::isfinite(delta) && delta >= 0.0f, "huber: delta must be a finite number >= 0. "
+           "Received: delta=", delta);
 }
 
 // Labels: int32/int64, shape y_pred.shape[:-1] or y_pred.shape[:-1] + (1,), each in [0, C).
@@ -100,29 +112,62 @@ void bind_loss(py::module_& m) {
            "squared error");
   def_pair(m, "mean_absolute_error", mean_absolute_error_forward, mean_absolute_error_backward,
            "absolute error");
+  def_pair(m, "mean_absolute_percentage_error", mean_absolute_percentage_error_forward,
+           mean_absolute_percentage_error_backward, "absolute percentage error");
+  def_pair(m, "mean_squared_logarithmic_error", mean_squared_logarithmic_error_forward,
+           mean_squared_logarithmic_error_backward, "squared logarithmic error");
+  def_pair(m, "log_cosh", log_cosh_forward, log_cosh_backward, "log cosh of the error");
+  def_pair(m, "kl_divergence", kl_divergence_forward, kl_divergence_backward,
+           "Kullback-Leibler divergence");
+  def_pair(m, "poisson", poisson_forward, poisson_backward, "Poisson loss");
   def_pair(m, "hinge", hinge_forward, hinge_backward, "hinge loss");
+  def_pair(m, "squared_hinge", squared_hinge_forward, squared_hinge_backward, "squared hinge loss");
+  def_pair(m, "categorical_hinge", categorical_hinge_forward, categorical_hinge_backward,
+           "categorical hinge loss");
   def_pair(m, "cosine_similarity", cosine_similarity_forward, cosine_similarity_backward,
            "negative cosine similarity");
 
-  // the cross-entropies take from_logits
+  // huber takes delta
+  m.def("huber_forward", [](const Tensor& y_true, const Tensor& y_pred, float delta, const Tensor* out) {
+        Rows r = check_pair("huber", y_true, y_pred);
+        check_delta(delta);
+        float* rows = per_sample_out("huber", out, y_pred);
+        py::gil_scoped_release nogil;
+        return huber_forward(rows, y_true.data<float>(), y_pred.data<float>(), r.N, r.D, delta);
+      }, py::arg("y_true"), py::arg("y_pred"), py::arg("delta") = 1.0f, py::arg("out") = nullptr,
+      "Mean Huber loss over the samples (float).");
+  m.def("huber_backward", [](Tensor& dpred, const Tensor& y_true, const Tensor& y_pred, float delta) {
+        Rows r = check_pair("huber", y_true, y_pred);
+        check_delta(delta);
+        check_grad_out("huber", dpred, y_pred, y_true, "dpred");
+        py::gil_scoped_release nogil;
+        huber_backward(dpred.data<float>(), y_true.data<float>(), y_pred.data<float>(), r.N, r.D, delta);
+      }, py::arg("dpred"), py::arg("y_true"), py::arg("y_pred"), py::arg("delta") = 1.0f,
+      "dpred = d(mean Huber loss)/d(y_pred) (overwrites dpred).");
+
+  // the cross-entropies take from_logits and label_smoothing
   auto with_logits = [&m](const char* name, auto fwd, auto bwd, const char* doc) {
     std::string f = std::string(name) + "_forward", b = std::string(name) + "_backward";
     m.def(f.c_str(), [name, fwd](const Tensor& y_true, const Tensor& y_pred, bool from_logits,
-                                 const Tensor* out) {
+                                 float label_smoothing, const Tensor* out) {
           Rows r = check_pair(name, y_true, y_pred);
+          check_smoothing(name, label_smoothing);
           float* rows = per_sample_out(name, out, y_pred);
           py::gil_scoped_release nogil;
-          return fwd(rows, y_true.data<float>(), y_pred.data<float>(), r.N, r.D, from_logits);
+          return fwd(rows, y_true.data<float>(), y_pred.data<float>(), r.N, r.D, from_logits,
+                     label_smoothing);
         }, py::arg("y_true"), py::arg("y_pred"), py::arg("from_logits") = false,
-        py::arg("out") = nullptr, doc);
+        py::arg("label_smoothing") = 0.0f, py::arg("out") = nullptr, doc);
     m.def(b.c_str(), [name, bwd](Tensor& dpred, const Tensor& y_true, const Tensor& y_pred,
-                                 bool from_logits) {
+                                 bool from_logits, float label_smoothing) {
           Rows r = check_pair(name, y_true, y_pred);
+          check_smoothing(name, label_smoothing);
           check_grad_out(name, dpred, y_pred, y_true, "dpred");
           py::gil_scoped_release nogil;
-          bwd(dpred.data<float>(), y_true.data<float>(), y_pred.data<float>(), r.N, r.D, from_logits);
+          bwd(dpred.data<float>(), y_true.data<float>(), y_pred.data<float>(), r.N, r.D, from_logits,
+              label_smoothing);
         }, py::arg("dpred"), py::arg("y_true"), py::arg("y_pred"), py::arg("from_logits") = false,
-        "dpred = d(mean loss)/d(y_pred) (overwrites dpred).");
+        py::arg("label_smoothing") = 0.0f, "dpred = d(mean loss)/d(y_pred) (overwrites dpred).");
   };
   with_logits("binary_crossentropy", binary_crossentropy_forward, binary_crossentropy_backward,
               "Mean binary cross-entropy (Keras: probabilities clipped to [1e-7, 1-1e-7]).");
@@ -159,14 +204,15 @@ void bind_loss(py::module_& m) {
 
   // fused activation + loss: gradient w.r.t. the logits from the activation's output
   m.def("softmax_cross_entropy_backward",
-        [](Tensor& dlogits, const Tensor& y_true, const Tensor& probs) {
+        [](Tensor& dlogits, const Tensor& y_true, const Tensor& probs, float label_smoothing) {
           const char* op = "softmax_cross_entropy_backward";
           Rows r = check_pair(op, y_true, probs);
+          check_smoothing(op, label_smoothing);
           check_grad_out(op, dlogits, probs, y_true, "dlogits");
           py::gil_scoped_release nogil;
           softmax_cross_entropy_backward(dlogits.data<float>(), y_true.data<float>(), probs.data<float>(),
-                                         r.N, r.D);
-        }, py::arg("dlogits"), py::arg("y_true"), py::arg("probs"),
+                                         r.N, r.D, label_smoothing);
+        }, py::arg("dlogits"), py::arg("y_true"), py::arg("probs"), py::arg("label_smoothing") = 0.0f,
         "dlogits = (probs * sum(y_true) - y_true) / N: softmax + categorical cross-entropy.");
   m.def("sparse_softmax_cross_entropy_backward",
         [](Tensor& dlogits, const Tensor& labels, const Tensor& probs) {
@@ -183,14 +229,15 @@ void bind_loss(py::module_& m) {
         }, py::arg("dlogits"), py::arg("y_true"), py::arg("probs"),
         "dlogits = (probs - onehot(y_true)) / N: softmax + sparse categorical cross-entropy.");
   m.def("sigmoid_binary_crossentropy_backward",
-        [](Tensor& dlogits, const Tensor& y_true, const Tensor& probs) {
+        [](Tensor& dlogits, const Tensor& y_true, const Tensor& probs, float label_smoothing) {
           const char* op = "sigmoid_binary_crossentropy_backward";
           Rows r = check_pair(op, y_true, probs);
+          check_smoothing(op, label_smoothing);
           check_grad_out(op, dlogits, probs, y_true, "dlogits");
           py::gil_scoped_release nogil;
           sigmoid_binary_crossentropy_backward(dlogits.data<float>(), y_true.data<float>(),
-                                               probs.data<float>(), r.N, r.D);
-        }, py::arg("dlogits"), py::arg("y_true"), py::arg("probs"),
+                                               probs.data<float>(), r.N, r.D, label_smoothing);
+        }, py::arg("dlogits"), py::arg("y_true"), py::arg("probs"), py::arg("label_smoothing") = 0.0f,
         "dlogits = (probs - y_true) / (N * D): sigmoid + binary cross-entropy.");
 }
 

@@ -20,12 +20,15 @@
 //   hard_sigmoid  clip(x / 6 + 1/2, 0, 1)  (Keras 3)  |x| < 3 ? 1/6 : 0
 //   softmax       e^(x - max) / sum e^(x - max)       dx = y (dy - sum(dy y))          (y)
 //   log_softmax   x - max - log sum e^(x - max)       dx = dy - e^y sum(dy)            (y)
-// Backward OVERWRITES dx. Derivatives at kinks (relu at 0 ...) take the x > 0 branch's left value
-// as Keras/TF do (relu'(0) = 0).
+// Backward OVERWRITES dx. At a kink the derivative is the value on the x <= 0 side, as in
+// TensorFlow (relu'(0) = 0, leaky_relu'(0) = alpha, relu6'(6) = 0).
+// alpha defaults (used when Python passes None): leaky_relu 0.3 (the Keras LeakyReLU layer; the
+// keras.activations.leaky_relu function's 0.2 is applied in python/neurokern/activations.py), elu 1.
 #include "cpu/activation.h"
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "core/errors.h"
 #include "core/parallel.h"
@@ -65,10 +68,9 @@ int activation_index(const std::string& name) {
   const auto& t = activation_table();
   for (size_t i = 0; i < t.size(); ++i)
     if (name == t[i].name) return static_cast<int>(i);
+  if (name == "swish") return static_cast<int>(Act::silu);  // Keras' other name for silu
   std::string known;
   for (const auto& a : t) known += (known.empty() ? "" : ", ") + std::string(a.name);
-  // "swish" is Keras' other name for silu
-  if (name == "swish") return static_cast<int>(Act::silu);
   throw std::invalid_argument(msg("Unknown activation function: '", name, "'. Available: ", known));
 }
 
@@ -124,17 +126,41 @@ static inline float deriv1(int act, float x, float y, float alpha) {
   return 1.0f;
 }
 
+// One loop per activation: A is a compile-time constant, so the switch in forward1/deriv1 folds
+// away and the simple cases (relu, leaky_relu, ...) vectorise at the baseline SSE2 width.
+template <int A>
+static void forward_loop(float* y, const float* x, int64_t n, float alpha) {
+  for (int64_t i = 0; i < n; ++i) y[i] = forward1(A, x[i], alpha);
+}
+
+template <int A>
+static void backward_loop(float* dx, const float* dy, const float* x, const float* y, int64_t n, float alpha) {
+  if (activation_table()[A].takes_output) {
+    for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * deriv1(A, 0.0f, y[i], alpha);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * deriv1(A, x[i], 0.0f, alpha);
+  }
+}
+
+template <int... A>
+static void forward_switch(std::integer_sequence<int, A...>, int act, float* y, const float* x, int64_t n,
+                           float alpha) {
+  ((act == A ? forward_loop<A>(y, x, n, alpha) : void()), ...);
+}
+
+template <int... A>
+static void backward_switch(std::integer_sequence<int, A...>, int act, float* dx, const float* dy,
+                            const float* x, const float* y, int64_t n, float alpha) {
+  ((act == A ? backward_loop<A>(dx, dy, x, y, n, alpha) : void()), ...);
+}
+
 void forward(int act, float* y, const float* x, int64_t n, float alpha) {
-  for (int64_t i = 0; i < n; ++i) y[i] = forward1(act, x[i], alpha);
+  forward_switch(std::make_integer_sequence<int, kNumElementwiseActs>{}, act, y, x, n, alpha);
 }
 
 void backward(int act, float* dx, const float* dy, const float* x, const float* y, int64_t n,
               float alpha) {
-  const bool use_y = activation_table()[act].takes_output;
-  for (int64_t i = 0; i < n; ++i) {
-    float d = use_y ? deriv1(act, 0.0f, y[i], alpha) : deriv1(act, x[i], 0.0f, alpha);
-    dx[i] = dy[i] * d;
-  }
+  backward_switch(std::make_integer_sequence<int, kNumElementwiseActs>{}, act, dx, dy, x, y, n, alpha);
 }
 
 void softmax_rows(float* y, const float* x, int64_t N, int64_t C, bool log) {
@@ -203,11 +229,24 @@ Path path() {
   }
 }
 
+// Elements below which one thread does the whole call. kParallelGrain is sized for memory-bound
+// loops (relu: ~0.2 ns/element); activations that evaluate exp/log cost ~0.5-1 ns/element even
+// vectorised, so a fork/join (1-4 us) pays off at a quarter of that size.
+int64_t grain_for(int index) {
+  switch (static_cast<Act>(index)) {
+    case Act::linear: case Act::step: case Act::sign: case Act::relu: case Act::leaky_relu:
+    case Act::relu6: case Act::hard_sigmoid: case Act::softsign:
+      return kParallelGrain;
+    default:
+      return kParallelGrain / 4;  // transcendental ones, softmax and log_softmax
+  }
+}
+
 // Rows per thread chunk: split rows when the whole (N, C) block is big enough.
 template <typename F>
-void for_rows(int64_t N, int64_t C, F body) {
+void for_rows(int64_t N, int64_t C, int64_t grain, F body) {
 #ifdef NK_OPENMP
-#pragma omp parallel if (N > 1 && N * C > kParallelGrain)
+#pragma omp parallel if (N > 1 && N * C > grain)
 #endif
   {
     int64_t b, e;
@@ -217,9 +256,9 @@ void for_rows(int64_t N, int64_t C, F body) {
 }
 
 template <typename F>
-void for_elements(int64_t n, F body) {
+void for_elements(int64_t n, int64_t grain, F body) {
 #ifdef NK_OPENMP
-#pragma omp parallel if (n > kParallelGrain)
+#pragma omp parallel if (n > grain)
 #endif
   {
     int64_t b, e;
@@ -237,10 +276,10 @@ void activation_forward(int index, float* y, const float* x, int64_t n, int64_t 
   if (activation_table()[index].rowwise) {
     NK_CHECK(C > 0 && n % C == 0, "softmax: row length ", C, " does not divide ", n);
     bool log = std::string(activation_table()[index].name) == "log_softmax";
-    for_rows(n / C, C, [&](int64_t b, int64_t e) { p.rows(y + b * C, x + b * C, e - b, C, log); });
+    for_rows(n / C, C, grain_for(index), [&](int64_t b, int64_t e) { p.rows(y + b * C, x + b * C, e - b, C, log); });
     return;
   }
-  for_elements(n, [&](int64_t b, int64_t e) { p.fwd(index, y + b, x + b, e - b, alpha); });
+  for_elements(n, grain_for(index), [&](int64_t b, int64_t e) { p.fwd(index, y + b, x + b, e - b, alpha); });
 }
 
 void activation_backward(int index, float* dx, const float* dy, const float* x, const float* y,
@@ -254,12 +293,12 @@ void activation_backward(int index, float* dx, const float* dy, const float* x, 
   if (info.rowwise) {
     NK_CHECK(C > 0 && n % C == 0, "softmax: row length ", C, " does not divide ", n);
     bool log = std::string(info.name) == "log_softmax";
-    for_rows(n / C, C, [&](int64_t b, int64_t e) {
+    for_rows(n / C, C, grain_for(index), [&](int64_t b, int64_t e) {
       p.rows_bwd(dx + b * C, dy + b * C, y + b * C, e - b, C, log);
     });
     return;
   }
-  for_elements(n, [&](int64_t b, int64_t e) {
+  for_elements(n, grain_for(index), [&](int64_t b, int64_t e) {
     p.bwd(index, dx + b, dy + b, x ? x + b : nullptr, y ? y + b : nullptr, e - b, alpha);
   });
 }
@@ -297,6 +336,10 @@ NK_ACT_ALPHA(elu)
 NK_ACT_X(relu6)
 NK_ACT_X(softplus)
 NK_ACT_X(softsign)
+NK_ACT_X(selu)
+NK_ACT_X(silu)
+NK_ACT_X(exponential)
+NK_ACT_X(hard_sigmoid)
 #undef NK_ACT_X
 #undef NK_ACT_Y
 #undef NK_ACT_ALPHA

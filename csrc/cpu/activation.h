@@ -12,7 +12,8 @@
 //   scalar - plain loop with libm (std::exp, std::tanh, std::log1p): the reference
 //   avx2   - 8-wide intrinsics with the vector exp/log1p/tanh of cpu/simd_math.inc
 //   avx512 - 16-wide intrinsics, same math, k-mask tails
-// Elementwise calls run on OpenMP threads above kParallelGrain elements; softmax splits rows.
+// Calls run on OpenMP threads above kParallelGrain elements (a quarter of that for the ones that
+// evaluate exp/log, which are compute-bound); softmax splits rows.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -28,6 +29,7 @@ enum class Act : int {
   selu, silu, exponential, hard_sigmoid,
 };
 constexpr int kNumElementwiseActs = 15;
+static_assert(static_cast<int>(Act::hard_sigmoid) + 1 == kNumElementwiseActs, "update kNumElementwiseActs");
 
 struct ActivationInfo {
   const char* name;
@@ -52,6 +54,7 @@ void activation_backward(int index, float* dx, const float* dy, const float* x, 
                          int64_t n, int64_t C, float alpha);
 
 // ---- named kernels (C++ callers: layers in other kernel files) --------------------------------
+// x, y, dx, dy: (n,) for the elementwise ones; (N, C) for softmax / log_softmax.
 void linear_forward(float* y, const float* x, int64_t n);
 void linear_backward(float* dx, const float* dy, const float* x, int64_t n);
 void step_forward(float* y, const float* x, int64_t n);
@@ -74,6 +77,14 @@ void softplus_forward(float* y, const float* x, int64_t n);
 void softplus_backward(float* dx, const float* dy, const float* x, int64_t n);
 void softsign_forward(float* y, const float* x, int64_t n);
 void softsign_backward(float* dx, const float* dy, const float* x, int64_t n);
+void selu_forward(float* y, const float* x, int64_t n);
+void selu_backward(float* dx, const float* dy, const float* x, int64_t n);
+void silu_forward(float* y, const float* x, int64_t n);
+void silu_backward(float* dx, const float* dy, const float* x, int64_t n);
+void exponential_forward(float* y, const float* x, int64_t n);
+void exponential_backward(float* dx, const float* dy, const float* x, int64_t n);
+void hard_sigmoid_forward(float* y, const float* x, int64_t n);
+void hard_sigmoid_backward(float* dx, const float* dy, const float* x, int64_t n);
 // softmax / log_softmax over rows: x, y (N, C)
 void softmax_forward(float* y, const float* x, int64_t N, int64_t C);
 void softmax_backward(float* dx, const float* dy, const float* y, int64_t N, int64_t C);

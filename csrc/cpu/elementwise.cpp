@@ -5,6 +5,7 @@
 #include "cpu/elementwise.h"
 #include "cpu/elementwise_kernels.inc"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -68,20 +69,40 @@ void for_rows(int64_t N, int64_t C, F body) {
   }
 }
 
-// acc[C] = column sums of x[N,C] in double. Columns are split across threads when there are
-// enough of them (each thread owns whole columns, so no reduction is needed); otherwise one thread.
+// acc[C] = column sums of x[N,C] in double. The summation order depends only on (N, C), never on
+// the thread count:
+//  - many columns (C >= 128): each thread owns whole columns and sums all N rows of them;
+//  - few columns, many rows (conv bias: N = batch * H * W): rows are cut into fixed blocks of
+//    ~16K elements, each block's column sums go to its own slot, and slots are added in order.
 void colsum(double* acc, const float* x, int64_t N, int64_t C) {
   EwPath p = path();
   std::fill(acc, acc + C, 0.0);
-  bool split_cols = C >= 128 && N * C > kParallelGrain;
+  const bool big = N * C > kParallelGrain;
+  if (C >= 128 || !big) {
 #ifdef NK_OPENMP
-#pragma omp parallel if (split_cols)
+#pragma omp parallel if (big)
+#endif
+    {
+      int64_t b, e;
+      thread_range(C, 16, &b, &e);
+      if (b < e) p.colsum_acc(acc + b, x + b, N, e - b, C);
+    }
+    return;
+  }
+  const int64_t R = std::max<int64_t>(1, 16384 / C);  // rows per block
+  const int64_t nb = (N + R - 1) / R;
+  std::vector<double> part(static_cast<size_t>(nb * C), 0.0);  // (nb, C) block sums
+#ifdef NK_OPENMP
+#pragma omp parallel
 #endif
   {
     int64_t b, e;
-    thread_range(C, 16, &b, &e);
-    if (b < e) p.colsum_acc(acc + b, x + b, N, e - b, C);
+    thread_range(nb, 1, &b, &e);
+    for (int64_t k = b; k < e; ++k)
+      p.colsum_acc(&part[k * C], x + k * R * C, std::min(R, N - k * R), C, C);
   }
+  for (int64_t k = 0; k < nb; ++k)
+    for (int64_t c = 0; c < C; ++c) acc[c] += part[k * C + c];
 }
 
 void binary_op(int op, float* y, const float* a, const float* b, int64_t n) {

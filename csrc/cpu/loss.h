@@ -26,18 +26,46 @@ float mean_absolute_error_forward(float* per_sample, const float* y_true, const 
                                   int64_t N, int64_t D);
 void mean_absolute_error_backward(float* dpred, const float* y_true, const float* y_pred,
                                   int64_t N, int64_t D);
+float mean_absolute_percentage_error_forward(float* per_sample, const float* y_true,
+                                             const float* y_pred, int64_t N, int64_t D);
+void mean_absolute_percentage_error_backward(float* dpred, const float* y_true, const float* y_pred,
+                                             int64_t N, int64_t D);
+float mean_squared_logarithmic_error_forward(float* per_sample, const float* y_true,
+                                             const float* y_pred, int64_t N, int64_t D);
+void mean_squared_logarithmic_error_backward(float* dpred, const float* y_true, const float* y_pred,
+                                             int64_t N, int64_t D);
+float huber_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N, int64_t D,
+                    float delta);
+void huber_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D,
+                    float delta);
+float log_cosh_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                       int64_t D);
+void log_cosh_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D);
+
+// ---- distributions and counts ---------------------------------------------------------------
+float kl_divergence_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                            int64_t D);
+void kl_divergence_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N,
+                            int64_t D);
+float poisson_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                      int64_t D);
+void poisson_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D);
 
 // ---- classification -----------------------------------------------------------------------
 // from_logits: y_pred holds logits z; otherwise probabilities p (clipped to [eps, 1-eps]).
 // y_true: targets in [0, 1] (binary) or one-hot / soft rows (categorical, D = C classes).
+// label_smoothing ls in [0, 1] moves targets towards uniform first (Keras): binary y -> y(1-ls) + ls/2,
+// categorical y_c -> y_c (1-ls) + ls/C.
 float binary_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
-                                  int64_t N, int64_t D, bool from_logits);
+                                  int64_t N, int64_t D, bool from_logits, float label_smoothing = 0.0f);
 void binary_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
-                                  int64_t N, int64_t D, bool from_logits);
+                                  int64_t N, int64_t D, bool from_logits, float label_smoothing = 0.0f);
 float categorical_crossentropy_forward(float* per_sample, const float* y_true, const float* y_pred,
-                                       int64_t N, int64_t C, bool from_logits);
+                                       int64_t N, int64_t C, bool from_logits,
+                                       float label_smoothing = 0.0f);
 void categorical_crossentropy_backward(float* dpred, const float* y_true, const float* y_pred,
-                                       int64_t N, int64_t C, bool from_logits);
+                                       int64_t N, int64_t C, bool from_logits,
+                                       float label_smoothing = 0.0f);
 
 // Integer labels (int32 or int64) in [0, C); check them first with first_bad_label.
 template <typename L>
@@ -59,6 +87,14 @@ int64_t first_bad_label(const L* labels, int64_t N, int64_t C);
 float hinge_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
                     int64_t D);
 void hinge_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N, int64_t D);
+float squared_hinge_forward(float* per_sample, const float* y_true, const float* y_pred, int64_t N,
+                            int64_t D);
+void squared_hinge_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N,
+                            int64_t D);
+float categorical_hinge_forward(float* per_sample, const float* y_true, const float* y_pred,
+                                int64_t N, int64_t C);
+void categorical_hinge_backward(float* dpred, const float* y_true, const float* y_pred, int64_t N,
+                                int64_t C);
 float cosine_similarity_forward(float* per_sample, const float* y_true, const float* y_pred,
                                 int64_t N, int64_t D);
 void cosine_similarity_backward(float* dpred, const float* y_true, const float* y_pred,
@@ -69,7 +105,7 @@ void cosine_similarity_backward(float* dpred, const float* y_true, const float* 
 void softmax_cross_entropy_backward(float* dlogits,        // (N, C) out
                                     const float* y_true,   // (N, C)
                                     const float* probs,    // (N, C) softmax output
-                                    int64_t N, int64_t C);
+                                    int64_t N, int64_t C, float label_smoothing = 0.0f);
 template <typename L>
 void sparse_softmax_cross_entropy_backward(float* dlogits,      // (N, C) out
                                            const L* labels,     // (N,)
@@ -78,6 +114,6 @@ void sparse_softmax_cross_entropy_backward(float* dlogits,      // (N, C) out
 void sigmoid_binary_crossentropy_backward(float* dlogits,       // (N, D) out
                                           const float* y_true,  // (N, D)
                                           const float* probs,   // (N, D) sigmoid output
-                                          int64_t N, int64_t D);
+                                          int64_t N, int64_t D, float label_smoothing = 0.0f);
 
 }  // namespace nk

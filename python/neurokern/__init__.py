@@ -14,6 +14,7 @@ def __getattr__(name):
     import importlib
 
     if name in {"ops", "layers", "models", "optimizers", "losses", "metrics", "callbacks", "datasets",
-                "utils", "activations", "initializers", "applications", "preprocessing", "examples"}:
+                "utils", "activations", "initializers", "regularizers", "applications", "preprocessing",
+                "examples"}:
         return importlib.import_module(f"neurokern.{name}")
     raise AttributeError(f"module 'neurokern' has no attribute {name!r}")

@@ -15,6 +15,8 @@ which layers use for both directions (Tensors in, Tensors out):
 """
 import numbers
 
+import numpy as np
+
 from neurokern import _core
 from neurokern import ops
 
@@ -41,7 +43,6 @@ def _check_alpha(value, what):
 def _last_axis(x, axis, fn):
     ndim = getattr(x, "ndim", None)
     if ndim is None:
-        import numpy as np
         ndim = np.ndim(x)
     if not isinstance(axis, numbers.Integral) or axis not in (-1, ndim - 1):
         raise ValueError(f"{fn} is only implemented over the last axis (axis=-1); transpose the "
@@ -170,9 +171,13 @@ class Activation:
         if alpha is not None and not self._info["has_alpha"]:
             raise ValueError(f"activation '{key}' takes no alpha. Received: alpha={alpha!r}")
         if self._info["has_alpha"]:
-            alpha = self._info["default_alpha"] if alpha is None else _check_alpha(alpha, "alpha")
+            alpha = self._default_alpha() if alpha is None else _check_alpha(alpha, "alpha")
         self.alpha = alpha
         self.backward_uses = self._info["backward_uses"]  # 'x' or 'y': what backward reads
+
+    def _default_alpha(self):
+        # the C++ default is a float32 (0.3f); give back the short decimal it was written as
+        return float(f"{self._info['default_alpha']:.7g}")
 
     def forward(self, x):
         return ops.activation(x, self.name, self.alpha)
@@ -186,7 +191,7 @@ class Activation:
 
     def serialize(self):
         """The name, or {'name': ..., 'alpha': ...} when alpha differs from the default."""
-        if self.alpha is None or self.alpha == self._info["default_alpha"]:
+        if self.alpha is None or np.float32(self.alpha) == np.float32(self._info["default_alpha"]):
             return self.name
         return {"name": self.name, "alpha": self.alpha}
 

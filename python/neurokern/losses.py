@@ -15,16 +15,21 @@ returns the gradient with respect to that layer's pre-activation in one cheap, s
 
 The functions (mse, mae, binary_crossentropy, ...) return per-sample losses, as Keras's do.
 Differences from Keras: `get("mse")` returns a Loss object (the trainer needs its backward), and
-only the default reduction is implemented; sample_weight and label_smoothing are not.
+only the default reduction is implemented; sample_weight is not.
 """
 from neurokern import ops
 from neurokern._core import Tensor
 from neurokern.ops._util import as_input
+from neurokern.tensor import tensor as _tensor
 
-__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy", "CategoricalCrossentropy",
-           "SparseCategoricalCrossentropy", "Hinge", "CosineSimilarity", "mean_squared_error", "mse",
-           "mean_absolute_error", "mae", "binary_crossentropy", "categorical_crossentropy",
-           "sparse_categorical_crossentropy", "hinge", "cosine_similarity", "get", "serialize",
+__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+           "MeanSquaredLogarithmicError", "Huber", "LogCosh", "KLDivergence", "Poisson",
+           "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Hinge",
+           "SquaredHinge", "CategoricalHinge", "CosineSimilarity",
+           "mean_squared_error", "mse", "mean_absolute_error", "mae", "mean_absolute_percentage_error",
+           "mape", "mean_squared_logarithmic_error", "msle", "huber", "log_cosh", "kl_divergence", "kld",
+           "poisson", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+           "hinge", "squared_hinge", "categorical_hinge", "cosine_similarity", "get", "serialize",
            "deserialize"]
 
 
@@ -49,10 +54,11 @@ class Loss:
         if reduction != "sum_over_batch_size":
             raise ValueError("neurokern losses implement only Keras's default reduction "
                              f"'sum_over_batch_size'. Received: reduction={reduction!r}")
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or self._op  # Keras's default names are the function names
         self.reduction = reduction
 
-    # the kernel's extra arguments (from_logits for the cross-entropies)
+    # the kernel's extra arguments: (from_logits[, label_smoothing]) for the cross-entropies, (delta,)
+    # for Huber
     def _extra(self):
         return ()
 
@@ -61,6 +67,8 @@ class Loss:
         if self._op == "sparse_categorical_crossentropy":
             return ops.loss.labels(y_true), p
         y, _ = as_input(y_true)
+        if y.dtype != "float32":  # Keras casts targets to the predictions' dtype (0/1 int labels)
+            y = _tensor(y, dtype="float32")
         return _match_ranks(y, p), p
 
     def __call__(self, y_true, y_pred):
@@ -86,7 +94,7 @@ class Loss:
                              "has no fused activation backward: check fuses_with() first")
         y, p = self._inputs(y_true, activated_output)
         value = getattr(ops, self._op)(y, p, *self._extra())
-        return value, getattr(ops, self._fused_op)(y, p)
+        return value, getattr(ops, self._fused_op)(y, p, *self._extra()[1:])  # minus from_logits
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
@@ -98,11 +106,6 @@ class Loss:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _snake(name):
-    out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-    return out
 
 
 class _FromLogitsLoss(Loss):
@@ -129,15 +132,77 @@ class MeanAbsoluteError(Loss):
     _op = "mean_absolute_error"
 
 
-class BinaryCrossentropy(_FromLogitsLoss):
-    """Keras binary cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7], or from logits)."""
+class MeanAbsolutePercentageError(Loss):
+    """100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7)) over the last axis, averaged over the batch."""
+    _op = "mean_absolute_percentage_error"
+
+
+class MeanSquaredLogarithmicError(Loss):
+    """mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2), averaged over the batch."""
+    _op = "mean_squared_logarithmic_error"
+
+
+class Huber(Loss):
+    """0.5 e^2 where |e| <= delta, else delta |e| - 0.5 delta^2 (e = y_pred - y_true); mean, then batch."""
+    _op = "huber"
+
+    def __init__(self, delta=1.0, name=None, reduction="sum_over_batch_size"):
+        super().__init__(name=name or "huber_loss", reduction=reduction)
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not delta >= 0 \
+                or delta == float("inf"):
+            raise ValueError(f"delta must be a finite number >= 0. Received: delta={delta!r}")
+        self.delta = float(delta)
+
+    def _extra(self):
+        return (self.delta,)
+
+    def get_config(self):
+        return {**super().get_config(), "delta": self.delta}
+
+
+class LogCosh(Loss):
+    """mean(log(cosh(y_pred - y_true))) over the last axis, averaged over the batch."""
+    _op = "log_cosh"
+
+
+class KLDivergence(Loss):
+    """sum(y_true * log(y_true / y_pred)) over the last axis (both clipped to [1e-7, 1]), batch mean."""
+    _op = "kl_divergence"
+
+
+class Poisson(Loss):
+    """mean(y_pred - y_true * log(y_pred + 1e-7)) over the last axis, averaged over the batch."""
+    _op = "poisson"
+
+
+class _SmoothedLoss(_FromLogitsLoss):
+    def __init__(self, from_logits=False, label_smoothing=0.0, name=None, reduction="sum_over_batch_size"):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
+        ok = isinstance(label_smoothing, (int, float)) and not isinstance(label_smoothing, bool) \
+            and 0 <= label_smoothing <= 1
+        if not ok:
+            raise ValueError("label_smoothing must be a float in [0, 1]. "
+                             f"Received: label_smoothing={label_smoothing!r}")
+        self.label_smoothing = float(label_smoothing)
+
+    def _extra(self):
+        return (self.from_logits, self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+class BinaryCrossentropy(_SmoothedLoss):
+    """Keras binary cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7], or from logits);
+    label_smoothing ls maps targets y -> y (1 - ls) + ls / 2."""
     _op = "binary_crossentropy"
     _fused_activation = "sigmoid"
     _fused_op = "sigmoid_binary_crossentropy_backward"
 
 
-class CategoricalCrossentropy(_FromLogitsLoss):
-    """Keras categorical cross-entropy with one-hot (or soft) targets."""
+class CategoricalCrossentropy(_SmoothedLoss):
+    """Keras categorical cross-entropy with one-hot (or soft) targets; label_smoothing ls maps
+    targets y -> y (1 - ls) + ls / classes."""
     _op = "categorical_crossentropy"
     _fused_activation = "softmax"
     _fused_op = "softmax_cross_entropy_backward"
@@ -153,6 +218,16 @@ class SparseCategoricalCrossentropy(_FromLogitsLoss):
 class Hinge(Loss):
     """mean(max(1 - y_true * y_pred, 0)); 0/1 labels are converted to -1/1 first."""
     _op = "hinge"
+
+
+class SquaredHinge(Loss):
+    """mean(max(1 - y_true * y_pred, 0)^2); 0/1 labels are converted to -1/1 first."""
+    _op = "squared_hinge"
+
+
+class CategoricalHinge(Loss):
+    """max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0) per sample, batch mean."""
+    _op = "categorical_hinge"
 
 
 class CosineSimilarity(Loss):
@@ -176,7 +251,8 @@ def _per_sample(op, y_true, y_pred, *extra):
     if op == "sparse_categorical_crossentropy":
         y = ops.loss.labels(y_true)
     else:
-        y = _match_ranks(as_input(y_true)[0], p)
+        y = as_input(y_true)[0]
+        y = _match_ranks(y if y.dtype == "float32" else _tensor(y, dtype="float32"), p)
     out = getattr(ops, op)(y, p, *extra, per_sample=True)
     return out if isinstance(y_pred, Tensor) else out.numpy()  # the kind of y_pred, as ops do
 
@@ -189,12 +265,36 @@ def mean_absolute_error(y_true, y_pred):
     return _per_sample("mean_absolute_error", y_true, y_pred)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False):
-    return _per_sample("binary_crossentropy", y_true, y_pred, from_logits)
+def mean_absolute_percentage_error(y_true, y_pred):
+    return _per_sample("mean_absolute_percentage_error", y_true, y_pred)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
-    return _per_sample("categorical_crossentropy", y_true, y_pred, from_logits)
+def mean_squared_logarithmic_error(y_true, y_pred):
+    return _per_sample("mean_squared_logarithmic_error", y_true, y_pred)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    return _per_sample("huber", y_true, y_pred, float(delta))
+
+
+def log_cosh(y_true, y_pred):
+    return _per_sample("log_cosh", y_true, y_pred)
+
+
+def kl_divergence(y_true, y_pred):
+    return _per_sample("kl_divergence", y_true, y_pred)
+
+
+def poisson(y_true, y_pred):
+    return _per_sample("poisson", y_true, y_pred)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    return _per_sample("binary_crossentropy", y_true, y_pred, from_logits, label_smoothing)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    return _per_sample("categorical_crossentropy", y_true, y_pred, from_logits, label_smoothing)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
@@ -205,6 +305,14 @@ def hinge(y_true, y_pred):
     return _per_sample("hinge", y_true, y_pred)
 
 
+def squared_hinge(y_true, y_pred):
+    return _per_sample("squared_hinge", y_true, y_pred)
+
+
+def categorical_hinge(y_true, y_pred):
+    return _per_sample("categorical_hinge", y_true, y_pred)
+
+
 def cosine_similarity(y_true, y_pred, axis=-1):
     if axis != -1:
         raise ValueError(f"cosine_similarity supports only the last axis. Received: axis={axis!r}")
@@ -213,24 +321,40 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
 mse = mean_squared_error
 mae = mean_absolute_error
+mape = mean_absolute_percentage_error
+msle = mean_squared_logarithmic_error
+kld = kl_divergence
 
 # ---- lookup ---------------------------------------------------------------------------------------
 
-_CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
-                                     CategoricalCrossentropy, SparseCategoricalCrossentropy, Hinge,
-                                     CosineSimilarity)}
+_CLASSES = {c.__name__: c for c in (
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber,
+    LogCosh, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity)}
+# Keras's string names (function names and their aliases) -> class
 _NAMES = {
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
-    "binary_crossentropy": BinaryCrossentropy,
+    "mse": MeanSquaredError, "MSE": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "huber": Huber, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "KLD": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence, "poisson": Poisson,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "hinge": Hinge,
+    "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
     "cosine_similarity": CosineSimilarity,
 }
 _FUNCTIONS = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
+              mean_absolute_percentage_error: MeanAbsolutePercentageError,
+              mean_squared_logarithmic_error: MeanSquaredLogarithmicError, huber: Huber,
+              log_cosh: LogCosh, kl_divergence: KLDivergence, poisson: Poisson,
               binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
               sparse_categorical_crossentropy: SparseCategoricalCrossentropy, hinge: Hinge,
+              squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge,
               cosine_similarity: CosineSimilarity}
 
 

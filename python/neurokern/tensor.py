@@ -42,7 +42,7 @@ def tensor(data, dtype=None, device="cpu"):
         else:
             raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype}: "
                             "pass numbers (float or int). Received: data dtype=" + str(arr.dtype))
-    arr = np.ascontiguousarray(arr, dtype=_DTYPES[dtype])
+    arr = np.asarray(arr, dtype=_DTYPES[dtype], order="C")  # keeps 0-d arrays 0-d
     if not arr.flags.writeable:
         arr = arr.copy()
     return _core.from_numpy(arr)

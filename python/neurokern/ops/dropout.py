@@ -22,21 +22,31 @@ def _check(rate, seed):
     return float(rate), int(seed) & _SEED_MASK  # negative seeds wrap like uint64
 
 
-def dropout(x, rate, seed, out=None):
-    """Inverted dropout: x / (1 - rate) where kept, 0 where dropped. `out` may be x."""
+def _check_offset(offset):
+    if not isinstance(offset, numbers.Integral) or isinstance(offset, bool) or offset < 0 or offset % 4:
+        raise ValueError(f"dropout offset must be a non-negative multiple of 4. Received: offset={offset!r}")
+    return int(offset)
+
+
+def dropout(x, rate, seed, out=None, offset=0):
+    """Inverted dropout: x / (1 - rate) where kept, 0 where dropped. `out` may be x.
+
+    `offset` (a multiple of 4) is the index of x's first element in a larger logical tensor, so a
+    tensor processed in pieces gets the same mask as in one call.
+    """
     rate, seed = _check(rate, seed)
     x_t, as_np = as_input(x)
     y = new_output(out, x_t.shape, x_t)
-    backend(x_t).dropout_forward(y, x_t, rate, seed)
+    backend(x_t).dropout_forward(y, x_t, rate, seed, _check_offset(offset))
     return as_output(y, as_np)
 
 
-def dropout_backward(dy, rate, seed, out=None):
-    """dx = dy / (1 - rate) where the forward with the same (rate, seed) kept the unit, else 0."""
+def dropout_backward(dy, rate, seed, out=None, offset=0):
+    """dx = dy / (1 - rate) where the forward with the same (rate, seed, offset) kept the unit, else 0."""
     rate, seed = _check(rate, seed)
     dy_t, as_np = as_input(dy)
     dx = new_output(out, dy_t.shape, dy_t)
-    backend(dy_t).dropout_backward(dx, dy_t, rate, seed)
+    backend(dy_t).dropout_backward(dx, dy_t, rate, seed, _check_offset(offset))
     return as_output(dx, as_np)
 
 

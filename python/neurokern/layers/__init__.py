@@ -1,0 +1,37 @@
+"""Keras-compatible layers. Each holds its weights as float32 Tensors in Keras layouts and computes
+only through neurokern.ops (see layers/base.py for the forward/backward contract)."""
+from neurokern.layers.base import Layer, Weight, InputSpec
+from neurokern.layers.input_layer import Input, InputLayer, KerasTensor
+from neurokern.layers.dense import Dense
+from neurokern.layers.activation import Activation
+from neurokern.layers.dropout import Dropout
+from neurokern.layers.flatten import Flatten
+
+__all__ = ["Layer", "Weight", "InputSpec", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
+           "Dropout", "Flatten", "serialize", "deserialize", "get"]
+
+_CLASSES = {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Dropout, Flatten)}
+
+
+def register(cls):
+    """Make a layer class known to deserialize() (other layer files call this for their classes)."""
+    _CLASSES[cls.__name__] = cls
+    return cls
+
+
+def serialize(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config):
+    """A new layer from {"class_name": ..., "config": ...} (weights are not part of a config)."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"a layer config is a dict with 'class_name' and 'config'. Received: config={config!r}")
+    name = config["class_name"]
+    if name in ("Sequential", "Functional"):
+        from neurokern import models
+        return getattr(models, name).from_config(config.get("config", {}))
+    cls = _CLASSES.get(name)
+    if cls is None:
+        raise ValueError(f"unknown layer class {name!r}; known: {sorted(_CLASSES)}. Received: class_name={name!r}")
+    return cls.from_config(config.get("config", {}))
