@@ -3,6 +3,11 @@
 4 measurements -> Dense(16, relu) -> Dense(3, softmax), Adam, sparse categorical cross-entropy.
 A stratified 80/20 split keeps 10 flowers of each species for testing; the features are
 standardised with the training half's mean and standard deviation.
+
+With 30 test flowers one mistake is 3.3 points, and which flowers land in the test half matters
+more than the training: over split seeds 0-19 the test accuracy ranged from 0.87 to 1.0 (mean
+0.95), the low end when several of the overlapping versicolor/virginica flowers are held out.
+The default seed (3) gives a typical split (29/30); --seed changes the split and the initial weights.
 """
 import numpy as np
 
@@ -23,7 +28,7 @@ def build_model(hidden=16, learning_rate=0.01):
 
 
 def main(argv=None):
-    p = parser("iris_mlp", __doc__, epochs=100, seed=0)
+    p = parser("iris_mlp", __doc__, epochs=100, seed=3)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--hidden", type=int, default=16)
     p.add_argument("--learning-rate", type=float, default=0.01)
