@@ -374,9 +374,9 @@ def test_iris_shapes_and_classes():
     assert x.shape == (150, 4) and x.dtype == np.float32
     assert y.shape == (150,) and y.dtype == np.int64
     np.testing.assert_array_equal(np.bincount(y), [50, 50, 50])
-    # Fisher's table: first row and the per-feature means (5.843, 3.057, 3.758, 1.199)
+    # Fisher's table: first row, and the column totals (means 5.843, 3.057, 3.758, 1.199 cm)
     np.testing.assert_array_equal(x[0], np.float32([5.1, 3.5, 1.4, 0.2]))
-    np.testing.assert_allclose(x.astype(np.float64).mean(0), [5.8433, 3.0573, 3.7580, 1.1993], atol=5e-5)
+    np.testing.assert_array_equal(np.round(x.astype(np.float64).sum(0), 1), [876.5, 458.6, 563.7, 179.9])
 
 
 def test_iris_matches_scikit_learn():
