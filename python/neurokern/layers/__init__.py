@@ -6,11 +6,25 @@ from neurokern.layers.dense import Dense
 from neurokern.layers.activation import Activation
 from neurokern.layers.dropout import Dropout
 from neurokern.layers.flatten import Flatten
+from neurokern.layers.conv import BaseConv, Conv2D
+from neurokern.layers.conv_transpose import Conv2DTranspose
+from neurokern.layers.pooling import (BasePool, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, MaxPool2D,
+                                      AvgPool2D, GlobalAvgPool2D)
+from neurokern.layers.upsampling import UpSampling2D
+from neurokern.layers.batch_normalization import BatchNormalization
+from neurokern.layers.leaky_relu import LeakyReLU
+from neurokern.layers.reshaping import Reshape, ZeroPadding2D
 
 __all__ = ["Layer", "Weight", "InputSpec", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
-           "Dropout", "Flatten", "serialize", "deserialize", "get"]
+           "Dropout", "Flatten", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D",
+           "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "UpSampling2D", "BatchNormalization",
+           "LeakyReLU", "Reshape", "ZeroPadding2D", "BaseConv", "BasePool", "serialize", "deserialize", "get"]
 
-_CLASSES = {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Dropout, Flatten)}
+_CLASSES = {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Dropout, Flatten, Conv2D, Conv2DTranspose,
+                                          MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, UpSampling2D,
+                                          BatchNormalization, LeakyReLU, Reshape, ZeroPadding2D)}
+# Keras's short names for the pooling classes (the same classes)
+_CLASSES.update({"MaxPool2D": MaxPooling2D, "AvgPool2D": AveragePooling2D, "GlobalAvgPool2D": GlobalAveragePooling2D})
 
 
 def register(cls):

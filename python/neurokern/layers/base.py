@@ -44,8 +44,9 @@ def _bump_structure():
 
 
 def _snake_case(name):
+    # Keras's to_snake_case: a digit does not start a new word (Conv2D -> conv2d, MaxPooling2D -> max_pooling2d)
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def _shape_str(shape):
