@@ -11,28 +11,18 @@ Training (training=True and the layer trainable):
                                                                     dgamma/dbeta ACCUMULATE)
 Inference (training=False, or a frozen layer: trainable=False runs in inference mode even inside fit,
 as in Keras, so fine-tuning never disturbs the moving statistics):
-    y = gamma * (x - moving_mean) / sqrt(moving_variance + eps) + beta      a per-channel affine map, so
-    dx     = dy * gamma / sqrt(moving_variance + eps)   = the same inference kernel run on dy with beta = 0
-                                                          and mean = 0 (ops.batch_norm_forward)
-    dbeta += sum dy                                       ops.bias_add_backward
-    dgamma += sum dy * xhat,  xhat = the kernel with gamma = 1, beta = 0        ops.mul + ops.bias_add_backward
+    y = gamma * (x - moving_mean) / sqrt(moving_variance + eps) + beta     the same kernel, training=False
+    backward: mean / invstd are constants: dx = gamma * invstd * dy, dgamma += sum dy * xhat, dbeta += sum dy
+                                                                    ops.batch_norm_backward(training=False)
 """
 import math
 import numbers
 
-
-import neurokern as nk
 from neurokern import initializers, ops, regularizers
 from neurokern.layers.base import InputSpec, Layer, _shape_str
 from neurokern.layers.conv import _serialize_initializer
 
 __all__ = ["BatchNormalization"]
-
-
-def _constant(value, n):
-    t = nk.empty((n,))
-    ops.fill(t, value)
-    return t
 
 
 class BatchNormalization(Layer):
@@ -90,16 +80,14 @@ class BatchNormalization(Layer):
         self.moving_mean = self.add_weight("moving_mean", (c,), self.moving_mean_initializer, trainable=False)
         self.moving_variance = self.add_weight("moving_variance", (c,), self.moving_variance_initializer,
                                                trainable=False)
-        # stand-ins for an absent gamma (ones) or beta (zeros), and the zero mean of the inference backward
-        self._ones, self._zeros = _constant(1.0, c), _constant(0.0, c)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: c})
         self.built = True
 
     def _gamma(self):
-        return self.gamma.value if self.scale else self._ones
+        return self.gamma.value if self.scale else None  # the kernel skips an absent gamma / beta
 
     def _beta(self):
-        return self.beta.value if self.center else self._zeros
+        return self.beta.value if self.center else None
 
     def forward(self, x, training=False):
         training = bool(training) and self.trainable
@@ -111,23 +99,10 @@ class BatchNormalization(Layer):
         x, mean, invstd, training = ctx
         dgamma = self.gamma.grad if self.scale else None
         dbeta = self.beta.grad if self.center else None
-        if training:
-            if not need_dx and dgamma is None and dbeta is None:
-                return None
-            dx = nk.empty(tuple(x.shape))
-            ops.batch_norm_backward(dx, dgamma, dbeta, dy, x, self._gamma(), mean, invstd)
-            return dx if need_dx else None
-        # inference mode: a fixed per-channel affine map (see the module docstring)
-        if dbeta is not None:
-            ops.bias_add_backward(dy, dbeta)
-        if dgamma is not None:
-            xhat = ops.batch_norm_forward(x, self._ones, self._zeros, self.moving_mean.value,
-                                          self.moving_variance.value, False, self.momentum, self.epsilon)[0]
-            ops.bias_add_backward(ops.mul(dy, xhat, out=xhat), dgamma)
-        if not need_dx:
+        if not need_dx and dgamma is None and dbeta is None:
             return None
-        return ops.batch_norm_forward(dy, self._gamma(), self._zeros, self._zeros, self.moving_variance.value,
-                                      False, self.momentum, self.epsilon)[0]
+        dx = ops.batch_norm_backward(None, dgamma, dbeta, dy, x, self._gamma(), mean, invstd, training=training)
+        return dx if need_dx else None
 
     def get_config(self):
         config = super().get_config()
