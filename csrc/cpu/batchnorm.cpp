@@ -3,8 +3,12 @@
 // dispatcher. Definitions and size letters: cpu/batchnorm.h.
 #include "cpu/batchnorm.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "core/cpu_features.h"
@@ -101,15 +105,21 @@ void batch_norm_forward(float* y, float* mean, float* invstd, const float* x, co
   std::vector<float> var(static_cast<size_t>(C)), scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
   std::vector<double> resid(static_cast<size_t>(C), 0.0);  // batch mean - float32 mean (training)
   if (a.training) {
+    // One pass of shifted sums: s1 = sum(x - K), s2 = sum((x - K)^2) with K the mean of the first
+    // (up to) 64 rows, so var = s2/M - (s1/M)^2 cancels little (K is near the batch mean).
     std::vector<double> s1(static_cast<size_t>(C)), s2(static_cast<size_t>(C));
+    std::vector<float> shift_k(static_cast<size_t>(C), 0.0f);
+    const int64_t mk = std::min<int64_t>(M, 64);
+    for (int64_t m = 0; m < mk; ++m)
+      for (int64_t c = 0; c < C; ++c) shift_k[c] += x[m * C + c];
+    for (int64_t c = 0; c < C; ++c) shift_k[c] /= static_cast<float>(mk);
+    k.channel_sums(s1.data(), s2.data(), x, nullptr, shift_k.data(), M, C);
     const double Md = static_cast<double>(M);
-    k.channel_sums(s1.data(), nullptr, x, nullptr, nullptr, M, C);  // pass 1: mean
-    for (int64_t c = 0; c < C; ++c) mean[c] = static_cast<float>(s1[c] / Md);
-    // pass 2: centred sums; s1 is now sum(x - mean), the rounding left in mean, subtracted out
-    k.channel_sums(s1.data(), s2.data(), x, nullptr, mean, M, C);
     for (int64_t c = 0; c < C; ++c) {
-      resid[c] = s1[c] / Md;
-      var[c] = static_cast<float>(std::max(s2[c] / Md - resid[c] * resid[c], 0.0));
+      const double d = s1[c] / Md, mu = shift_k[c] + d;
+      mean[c] = static_cast<float>(mu);
+      resid[c] = mu - static_cast<double>(mean[c]);  // what float32 could not hold of the batch mean
+      var[c] = static_cast<float>(std::max(s2[c] / Md - d * d, 0.0));
     }
   } else {
     for (int64_t c = 0; c < C; ++c) { mean[c] = moving_mean[c]; var[c] = moving_var[c]; }
