@@ -72,7 +72,7 @@ def train_and_evaluate(args, build, data, title):
 
 
 def main(argv=None):
-    p = make_parser("mnist_cnn", __doc__, epochs=5, batch_size=64)
+    p = make_parser("mnist_cnn", __doc__, epochs=8, batch_size=32)
     p.add_argument("--no-download", action="store_true", help="never download; fall back to the subset")
     args = p.parse_args(argv)
     data = mnist.load_data(args.data, download=not args.no_download)
