@@ -44,11 +44,11 @@ def test_lenet_on_offline_subset(no_data_anywhere):
 @pytest.mark.slow
 def test_fashion_cnn_on_a_subset():
     """The full default run (60,000 images) reaches >= 0.90 (see the example's docstring for the measured
-    number and time); this test trains on the first 5,000 images for the default 3 epochs to stay cheap (measured: 0.751, 0.784,
-THIRD after epochs 1-3 with seed 0), and asserts the lower threshold below."""
+    number and time); this test trains on the first 5,000 images for 3 epochs to stay cheap (measured: 0.751, 0.784,
+0.811 after epochs 1-3 with seed 0), and asserts 0.78."""
     if not DEBIAN_FASHION.is_dir():
         pytest.skip(f"Fashion-MNIST data not installed at {DEBIAN_FASHION} (apt install dataset-fashion-mnist)")
     from neurokern.examples import fashion_cnn
-    r = fashion_cnn.main(["--quiet", "--train-samples", "5000", "--data", str(DEBIAN_FASHION)])
+    r = fashion_cnn.main(["--quiet", "--train-samples", "5000", "--epochs", "3", "--data", str(DEBIAN_FASHION)])
     assert r["train_samples"] == 5000 and len(r["epoch_seconds"]) == 3
-    assert r["test_accuracy"] >= THRESH, r
+    assert r["test_accuracy"] >= 0.78, r
