@@ -254,7 +254,8 @@ def test_conv2d_transpose_matches_reference_and_fd(rng, shape, filters, kernel, 
 def test_conv2d_transpose_output_sizes_follow_keras():
     cases = [  # (in, kernel, stride, padding, output_padding) -> Keras output length
         ((5, 3, 2, "same", None), 10), ((5, 3, 2, "valid", None), 11), ((5, 2, 3, "valid", None), 15),
-        ((5, 3, 2, "same", 1), 10), ((5, 3, 2, "valid", 1), 12), ((5, 4, 2, "same", 0), 8), ((1, 5, 1, "valid", None), 5),
+        ((5, 3, 2, "same", 1), 10), ((5, 3, 2, "valid", 1), 12), ((5, 4, 2, "same", 0), 8),
+        ((1, 5, 1, "valid", None), 5),
     ]
     for (size, k, s, pad, op), expected in cases:
         layer = Conv2DTranspose(1, k, strides=s, padding=pad, output_padding=op)
@@ -576,7 +577,8 @@ def test_channel_mismatch_names_the_layer(tmp_path):
     path = tmp_path / "w.npz"
     one.save_weights(path)
     before = three.get_weights()
-    with pytest.raises(ValueError, match=r"layer 'a' weight 'kernel' expects shape \(3, 3, 3, 4\), found \(3, 3, 1, 4\)"):
+    with pytest.raises(ValueError, match=r"layer 'a' weight 'kernel' expects shape \(3, 3, 3, 4\), "
+                                         r"found \(3, 3, 1, 4\)"):
         three.load_weights(path)
     assert all(np.array_equal(a, b) for a, b in zip(before, three.get_weights()))
 

@@ -32,7 +32,8 @@ class BatchNormalization(Layer):
         if isinstance(axis, (list, tuple)) and len(axis) == 1:
             axis = axis[0]
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-            raise ValueError(f"BatchNormalization normalizes one axis: `axis` must be an integer. Received: axis={axis!r}")
+            raise ValueError("BatchNormalization normalizes one axis: `axis` must be an integer. "
+                             f"Received: axis={axis!r}")
         for name, value in (("momentum", momentum), ("epsilon", epsilon)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
                 raise ValueError(f"`{name}` must be a finite number. Received: {name}={value!r}")

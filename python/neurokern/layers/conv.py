@@ -90,7 +90,8 @@ class BaseConv(Layer):
         self.padding = normalize_padding(padding)
         self.data_format = check_data_format(data_format, name)
         if groups != 1:
-            raise NotImplementedError(f"{name}(groups=...) is not supported yet; use groups=1. Received: groups={groups!r}")
+            raise NotImplementedError(f"{name}(groups=...) is not supported yet; use groups=1. "
+                                      f"Received: groups={groups!r}")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:  # as Keras/TF
             raise ValueError("`strides > 1` is not supported in conjunction with `dilation_rate > 1`. "
                              f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}")

@@ -71,7 +71,8 @@ class Reshape(Layer):
 
 def _normalize_padding2d(padding):
     msg = ("The `padding` argument must be an int, a tuple of 2 ints (symmetric height and width padding) or a "
-           f"tuple of 2 tuples of 2 ints ((top, bottom), (left, right)), all non-negative. Received: padding={padding!r}")
+           "tuple of 2 tuples of 2 ints ((top, bottom), (left, right)), all non-negative. "
+           f"Received: padding={padding!r}")
     if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
         p = normalize_tuple(padding, 2, "padding", allow_zero=True)
         return ((p[0], p[0]), (p[1], p[1]))
