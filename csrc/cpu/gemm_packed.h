@@ -216,7 +216,10 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
   // with 2 threads (the packing pass is memory-bound and everyone waits for it to finish).
   const bool pack_b_needed = g.trans_b || M > 8 * MR;
 
-  // Threads: one for tiny products (a parallel region costs a few us), else up to max_threads.
+  // Threads: one for small products, else up to max_threads. A parallel region costs a few us, and
+  // on a shared machine its join waits for a worker that may not get a core for milliseconds:
+  // measured here at 3 MFLOP (32x400x120), 2 threads won on the best call (25 vs 30 us) but lost
+  // badly on the median (8 ms stalls), so products below 4 MFLOP stay on the calling thread.
   const double flops = 2.0 * M * N * K;
   int nt = flops < 4.0e6 ? 1 : max_threads;
 #ifdef NK_OPENMP
