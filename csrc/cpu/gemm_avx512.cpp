@@ -70,7 +70,7 @@ void ukr_avx512(int64_t kc, const float* __restrict Ap, const float* __restrict 
     for (int v = 0; v < NV; ++v) {
       float* c = C + r * ldc + v * kVL;
       const __mmask16 m = v == NV - 1 ? last : static_cast<__mmask16>(0xFFFF);
-      __m512 x = _mm512_mul_ps(va, acc[r][v]);
+      __m512 x = alpha == 1.0f ? acc[r][v] : _mm512_mul_ps(va, acc[r][v]);  // alpha == 1: no multiply on the FMA ports
       if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, c), x);
       _mm512_mask_storeu_ps(c, m, x);
     }

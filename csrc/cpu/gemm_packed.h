@@ -237,12 +237,11 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
   // thread computes a tile never changes the arithmetic (each C tile sums in the same order), so
   // results do not depend on the thread count.
   const int64_t steps = ((N + NC - 1) / NC) * ((K + KC - 1) / KC) * ((M + MC - 1) / MC);
-  std::unique_ptr<StepCounters[]> sync(new StepCounters[steps]);
+  StepCounters local[8];  // most calls have few steps: no heap allocation for them
+  std::unique_ptr<StepCounters[]> heap(steps > 8 ? new StepCounters[steps] : nullptr);
+  StepCounters* sync = steps > 8 ? heap.get() : local;
 
-#ifdef NK_OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-  {
+  auto body = [&]() {
     int64_t step = 0, prev_units = 0;
     for (int64_t jc = 0; jc < N; jc += NC) {
       const int64_t nc = std::min(NC, N - jc);
@@ -291,7 +290,18 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
     }
     // Every thread leaves only when the last step is complete (its C tiles are written).
     wait_for(sync[steps - 1].comp_done, prev_units);
+  };
+
+  if (nt == 1) {  // no parallel region at all: even an if(false) one costs ~0.5 us per call
+    body();
+    return;
   }
+#ifdef NK_OPENMP
+#pragma omp parallel num_threads(nt)
+  body();
+#else
+  body();
+#endif
 }
 
 }  // namespace
