@@ -1,0 +1,54 @@
+"""The 8-3-8 encoder (Rumelhart, Hinton and Williams, 1986): 8 one-hot patterns through 3 units.
+
+Eight one-hot input patterns are squeezed through three sigmoid hidden units and reconstructed.
+
+The network must invent a code for 8 items in 3 units; the classic result is that the hidden
+values approach a binary code (corners of the unit cube). This prints the hidden values for each
+input like the 1986 table, and how many of the 8 patterns come back (argmax of the output).
+"""
+import numpy as np
+
+from neurokern import layers, models, optimizers, utils
+from neurokern.examples._common import Printer, Timer, parser
+
+PATTERNS = np.eye(8, dtype=np.float32)
+
+
+def build_model(learning_rate):
+    hidden = layers.Dense(3, activation="sigmoid", name="hidden")
+    model = models.Sequential([layers.Input(shape=(8,)), hidden,
+                               layers.Dense(8, activation="sigmoid", name="output")])
+    model.compile(optimizer=optimizers.Adam(learning_rate=learning_rate), loss="binary_crossentropy")
+    # the same hidden layer (same weights) on its own, to read the code it learns
+    encoder = models.Sequential([layers.Input(shape=(8,)), hidden])
+    return model, encoder
+
+
+def main(argv=None):
+    p = parser("encoder_838", __doc__, epochs=3000, seed=0)
+    p.add_argument("--learning-rate", type=float, default=0.05)
+    args = p.parse_args(argv)
+    say = Printer(args.quiet)
+    utils.set_random_seed(args.seed)
+
+    model, encoder = build_model(args.learning_rate)
+    with Timer() as t:
+        history = model.fit(PATTERNS, PATTERNS, epochs=args.epochs, batch_size=8, shuffle=False,
+                            verbose=0)
+    hidden = encoder.predict(PATTERNS, verbose=0)
+    out = model.predict(PATTERNS, verbose=0)
+    recovered = int(np.sum(np.argmax(out, axis=1) == np.arange(8)))
+    codes = {tuple(int(v) for v in (h > 0.5)) for h in hidden}
+    loss = float(history.history["loss"][-1])
+    say(f"trained {args.epochs} epochs in {t.seconds:.2f} s, final loss {loss:.4f}")
+    say("input      | hidden values       | code")
+    for i, h in enumerate(hidden):
+        say(f"{''.join(str(int(v)) for v in PATTERNS[i])}   | "
+            f"{h[0]:.2f}  {h[1]:.2f}  {h[2]:.2f}    | {''.join(str(int(v > 0.5)) for v in h)}")
+    say(f"reconstructed {recovered}/8 patterns; {len(codes)} distinct binary hidden codes")
+    return {"recovered": recovered, "accuracy": recovered / 8, "distinct_codes": len(codes),
+            "hidden": hidden.tolist(), "loss": loss, "seconds": t.seconds}
+
+
+if __name__ == "__main__":
+    main()

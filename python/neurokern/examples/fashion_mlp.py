@@ -1,0 +1,17 @@
+"""The mnist_mlp network on Fashion-MNIST (Zalando's 10 clothing classes, same format as MNIST).
+
+The data comes from --data, $NEUROKERN_DATA/fashion-mnist, ~/.cache/neurokern/fashion-mnist,
+Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist) or a verified download.
+About 0.85-0.87 test accuracy after 2 epochs.
+"""
+from neurokern.datasets import fashion_mnist
+from neurokern.examples._mlp784 import make_parser, run
+
+
+def main(argv=None):
+    args = make_parser("fashion_mlp", __doc__, epochs=2).parse_args(argv)
+    return run(args, lambda path: fashion_mnist.load_data(path), "Fashion-MNIST")
+
+
+if __name__ == "__main__":
+    main()
