@@ -5,7 +5,7 @@
 // Variant defined here (registered in gemm.cpp):
 //   packed_avx2 - A packed in MR=6-row slivers, B in NR=16-column panels (or read in place when M is
 //                 small), 6x16 register tile = 12 ymm accumulators (BLIS haswell shape), masked N
-//                 edges, OpenMP over B panels / A slivers.
+//                 edges, threads claim groups of B panels / A slivers.
 // Blocking, packing and threading live in gemm_packed.h (shared with the AVX-512 variant).
 //
 // 12 accumulators = 2 FMA ports x 4-cycle latency x 1.5, so the FMA chains never stall; per k step

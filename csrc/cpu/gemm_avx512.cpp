@@ -4,13 +4,13 @@
 // Variant defined here (registered in gemm.cpp):
 //   packed_avx512 - A packed in MR=14-row slivers, B in NR=32-column panels (or read in place when
 //                   M is small), 14x32 register tile = 28 zmm accumulators, masked N edges,
-//                   OpenMP over B panels / A slivers.
+//                   threads claim groups of B panels / A slivers.
 // Blocking, packing and threading live in gemm_packed.h (shared with the AVX2 variant).
 //
 // Why 14x32 on this machine (Sapphire Rapids class, 2 zmm FMA ports, 4-cycle latency): 2*4 = 8
 // independent chains keep the FMA ports busy; 28 accumulators leave 4 registers for the two B vectors
 // and a broadcast. Per k step: 2 vector loads + 14 broadcasts (16 loads, 2/cycle) feed 28 FMAs
-// (14 cycles), so loads never limit. Cache blocks, chosen by measurement on this machine (L1d 48 KB,
+// (14 cycles), so loads never limit (12x32, 8x48 and 6x64 tiles measured the same or slower). Cache blocks, chosen by measurement on this machine (L1d 48 KB,
 // L2 2 MB): KC = MC = 448 (the 0.8 MB A block sits in L2; the 56 KB B panel mostly in L1, and the
 // 128 B per k step the kernel needs from it stream fine from L2). KC = 256 / MC = 896 (a B panel that
 // fits L1) measured 3-5 % slower at 2048^3: fewer passes over C matter more. OpenBLAS's SkylakeX

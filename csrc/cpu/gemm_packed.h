@@ -206,10 +206,15 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
   }
   // Blocks of equal size rather than full blocks plus a thin remainder (K = 400 -> 2 x 200, not
   // 256 + 144): the same number of C passes, and no short last pass that is all overhead.
+  // When K is short the A and B blocks hold fewer k rows, so they may span more rows / columns in the
+  // same cache budget (mc*kc and kc*nc floats): an im2col-like 36864 x 25 A is then 5 blocks, not 83
+  // tiny steps.
   const int64_t KC = (K + (K + blk.kc - 1) / blk.kc - 1) / ((K + blk.kc - 1) / blk.kc);
-  const int64_t m_blocks = (M + blk.mc - 1) / blk.mc;
+  const int64_t mc_max = std::max<int64_t>(blk.mc, blk.mc * blk.kc / KC / MR * MR);
+  const int64_t nc_max = std::max<int64_t>(blk.nc, blk.nc * blk.kc / KC / NR * NR);
+  const int64_t m_blocks = (M + mc_max - 1) / mc_max;
   const int64_t MC = ((M + m_blocks - 1) / m_blocks + MR - 1) / MR * MR;
-  const int64_t NC = std::min<int64_t>(blk.nc, (N + NR - 1) / NR * NR);
+  const int64_t NC = std::min<int64_t>(nc_max, (N + NR - 1) / NR * NR);
 
   // rv mode: B row-major and at most 8 slivers of A to reuse a packed B panel -> read B in place.
   // Measured at M = 64 and 100 (K, N = 512..784): packing B then costs more than it saves, mostly
@@ -241,6 +246,10 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
   std::unique_ptr<StepCounters[]> heap(steps > 8 ? new StepCounters[steps] : nullptr);
   StepCounters* sync = steps > 8 ? heap.get() : local;
 
+  // Work units per phase: enough for dynamic balance (8 per thread), few enough that claiming one
+  // (an atomic on a shared cache line) stays negligible next to the work it hands out.
+  const int64_t max_units = 8 * nt;
+
   auto body = [&]() {
     int64_t step = 0, prev_units = 0;
     for (int64_t jc = 0; jc < N; jc += NC) {
@@ -254,22 +263,30 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
           const int64_t mc = std::min(MC, M - ic);
           const int64_t slivers = (mc + MR - 1) / MR;
           if (step > 0) wait_for(sync[step - 1].comp_done, prev_units);
-          // Packing: B panels first (only when this pc's B block is new), then A slivers.
-          const int64_t b_units = ic == 0 && pack_b_needed ? panels : 0;
-          const int64_t pack_units = b_units + slivers;
+          // Packing: B panels first (only when this pc's B block is new), then A slivers, each cut
+          // into at most max_units contiguous groups (one atomic claim per group, not per sliver).
+          const int64_t b_units = ic == 0 && pack_b_needed ? std::min(panels, max_units) : 0;
+          const int64_t a_units = std::min(slivers, max_units);
+          const int64_t pack_units = b_units + a_units;
           for (int64_t u; (u = st.pack_claim.fetch_add(1, std::memory_order_relaxed)) < pack_units;) {
-            if (u < b_units) pack_b<NR>(Bp, g, jc, nc, pc, kc, u, u + 1);
-            else pack_a<MR>(Ap, g, ic, mc, pc, kc, u - b_units, u - b_units + 1);
+            if (u < b_units) {
+              pack_b<NR>(Bp, g, jc, nc, pc, kc, panels * u / b_units, panels * (u + 1) / b_units);
+            } else {
+              const int64_t v = u - b_units;
+              pack_a<MR>(Ap, g, ic, mc, pc, kc, slivers * v / a_units, slivers * (v + 1) / a_units);
+            }
             st.pack_done.fetch_add(1, std::memory_order_release);
           }
           wait_for(st.pack_done, pack_units);
-          // A unit is one B panel x all A slivers (split N) when there are enough panels, else one
-          // A sliver x all B panels (split M).
+          // A compute unit is a group of B panels x all A slivers (split N) when there are enough
+          // panels, else a group of A slivers x all B panels (split M).
           const bool split_n = panels >= 2 * nt || slivers < nt;
-          const int64_t units = split_n ? panels : slivers;
+          const int64_t parts = split_n ? panels : slivers;
+          const int64_t units = std::min(parts, max_units);
           for (int64_t u; (u = st.comp_claim.fetch_add(1, std::memory_order_relaxed)) < units;) {
-            const int64_t qb = split_n ? u : 0, qe = split_n ? u + 1 : panels;
-            const int64_t sb = split_n ? 0 : u, se = split_n ? slivers : u + 1;
+            const int64_t lo = parts * u / units, hi = parts * (u + 1) / units;
+            const int64_t qb = split_n ? lo : 0, qe = split_n ? hi : panels;
+            const int64_t sb = split_n ? 0 : lo, se = split_n ? slivers : hi;
             for (int64_t q = qb; q < qe; ++q) {
               const int64_t j = jc + q * NR;
               const int cols = static_cast<int>(std::min<int64_t>(NR, N - j));
