@@ -38,6 +38,9 @@ SHAPES = [
     ("LeNet fc1 fwd", 32, 400, 120, False, False),
     ("LeNet fc1 dW", 400, 32, 120, True, False),
     ("LeNet fc2 fwd", 32, 120, 84, False, False),
+    # im2col-style conv GEMMs (batch 64): pixels x (C*KH*KW) x OC, short K and narrow N
+    ("LeNet conv1 im2col", 36864, 25, 6, False, False),
+    ("LeNet conv2 im2col", 4096, 150, 16, False, False),
 ]
 
 

@@ -22,8 +22,9 @@
 // alpha/beta are applied once per C tile store; for pc > 0 the kernel accumulates (beta = 1).
 // beta == 0 never reads C.
 // Threads (OpenMP, one parallel region per call; one thread below 4 MFLOP or inside another
-// parallel region): packing units (B panels, A slivers) and compute units (a B panel x all slivers,
-// or a sliver x all panels when N is narrow) are claimed from per-step atomic counters, no barriers.
+// parallel region): packing units (groups of B panels / A slivers) and compute units (a group of B
+// panels x all slivers, or of slivers x all panels when N is narrow) are claimed from per-step
+// atomic counters, no barriers.
 #pragma once
 #include <algorithm>
 #include <atomic>
