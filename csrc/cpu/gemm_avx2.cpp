@@ -68,7 +68,8 @@ void ukr_avx2(int64_t kc, const float* __restrict Ap, const float* __restrict B,
     for (int v = 0; v < NV; ++v) {
       float* c = C + r * ldc + v * kVL;
       const __m256i m = v == NV - 1 ? last : all;
-      __m256 x = alpha == 1.0f ? acc[r][v] : _mm256_mul_ps(va, acc[r][v]);  // alpha == 1: no multiply on the FMA ports
+      // alpha == 1 (the common case) costs no multiply on the FMA ports
+      __m256 x = alpha == 1.0f ? acc[r][v] : _mm256_mul_ps(va, acc[r][v]);
       if (beta != 0.0f) x = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c, m), x);
       _mm256_maskstore_ps(c, m, x);
     }

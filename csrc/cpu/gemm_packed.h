@@ -202,7 +202,10 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
   // K == 0 is handled by the dispatcher; guard anyway so a direct call stays well defined.
   if (K <= 0) {
     for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) g.C[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.C[i * g.ldc + j];
+      for (int64_t j = 0; j < N; ++j) {
+        float* c = &g.C[i * g.ldc + j];
+        *c = g.beta == 0.0f ? 0.0f : g.beta * *c;
+      }
     return;
   }
   // Blocks of equal size rather than full blocks plus a thin remainder (K = 400 -> 2 x 200, not
