@@ -100,7 +100,7 @@ def test_encoder_838_reads_the_trained_hidden_layer(close):
     from neurokern import utils
     from neurokern.examples import encoder_838
     utils.set_random_seed(0)
-    model, encoder = encoder_838.build_model(0.05)
+    model, encoder = encoder_838.build_model(2.0)
     model.fit(encoder_838.PATTERNS, encoder_838.PATTERNS, epochs=50, batch_size=8, verbose=0)
     w, b = model.get_layer("hidden").get_weights()
     expected = 1.0 / (1.0 + np.exp(-(encoder_838.PATTERNS.astype(np.float64) @ w + b)))

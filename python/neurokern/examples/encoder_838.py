@@ -2,9 +2,11 @@
 
 Eight one-hot input patterns are squeezed through three sigmoid hidden units and reconstructed.
 
-The network must invent a code for 8 items in 3 units; the classic result is that the hidden
-values approach a binary code (corners of the unit cube). This prints the hidden values for each
-input like the 1986 table, and how many of the 8 patterns come back (argmax of the output).
+The network must invent a code for 8 items in 3 units. As in the 1986 table, most hidden values
+settle near 0 or 1 (corners of the unit cube) and a few stay in between, which the output layer
+can still tell apart. Trained as then: squared error, full-batch gradient descent with momentum.
+This prints the hidden values for each input and how many of the 8 patterns come back (argmax
+of the output).
 """
 import numpy as np
 
@@ -14,11 +16,13 @@ from neurokern.examples._common import Printer, Timer, parser
 PATTERNS = np.eye(8, dtype=np.float32)
 
 
-def build_model(learning_rate):
+def build_model(learning_rate, momentum=0.9):
     hidden = layers.Dense(3, activation="sigmoid", name="hidden")
     model = models.Sequential([layers.Input(shape=(8,)), hidden,
                                layers.Dense(8, activation="sigmoid", name="output")])
-    model.compile(optimizer=optimizers.Adam(learning_rate=learning_rate), loss="binary_crossentropy")
+    # as in 1986: squared error, full-batch gradient descent with momentum
+    model.compile(optimizer=optimizers.SGD(learning_rate=learning_rate, momentum=momentum),
+                  loss="mean_squared_error")
     # the same hidden layer (same weights) on its own, to read the code it learns
     encoder = models.Sequential([layers.Input(shape=(8,)), hidden])
     return model, encoder
@@ -26,12 +30,13 @@ def build_model(learning_rate):
 
 def main(argv=None):
     p = parser("encoder_838", __doc__, epochs=3000, seed=0)
-    p.add_argument("--learning-rate", type=float, default=0.05)
+    p.add_argument("--learning-rate", type=float, default=2.0)
+    p.add_argument("--momentum", type=float, default=0.9)
     args = p.parse_args(argv)
     say = Printer(args.quiet)
     utils.set_random_seed(args.seed)
 
-    model, encoder = build_model(args.learning_rate)
+    model, encoder = build_model(args.learning_rate, args.momentum)
     with Timer() as t:
         history = model.fit(PATTERNS, PATTERNS, epochs=args.epochs, batch_size=8, shuffle=False,
                             verbose=0)
