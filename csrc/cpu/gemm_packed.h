@@ -173,11 +173,14 @@ struct StepCounters {
   std::atomic<int64_t> pack_claim{0}, pack_done{0}, comp_claim{0}, comp_done{0};
 };
 
-// Wait until counter >= target: spin briefly, then yield the core. Yielding matters on a shared
-// machine: if the thread we wait for was preempted, our spinning would keep it off the CPU.
+// Wait until counter >= target: spin (pause) for up to ~1 ms, then also yield the core. The waits
+// are normally microseconds (the other thread finishing a unit). Yielding early is a trap on a loaded
+// machine: the scheduler hands the core to another process for a whole time slice (measured: every
+// 2-thread call stalled 4-20 ms with a 256-pause spin). Only a wait that long means the other thread
+// lost its core, and then yielding costs us nothing.
 inline void wait_for(const std::atomic<int64_t>& counter, int64_t target) {
   for (int spin = 0; counter.load(std::memory_order_acquire) < target; ++spin) {
-    if (spin < 256) {
+    if (spin < (1 << 14)) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
