@@ -35,6 +35,9 @@
 //                Threads take whole chunks (nk::gemm runs single-threaded inside them); dx chunks that
 //                could overlap are processed in two phases (even chunks, then odd), dw is summed in
 //                per-thread buffers and reduced in a fixed order, so results do not depend on timing.
+//   direct_avx512 (forward only; conv_avx512.cpp) implicit GEMM: an MR-pixel x 16*NV-filter register
+//                tile reads the weights in place (Keras layout is already row-major (KC, F)) and the
+//                input from a zero-padded copy of the rows a chunk needs; no im2col, no packing.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -115,6 +118,9 @@ void conv2d_backward_weights_naive(float* dw, float* db, const float* dy, const 
                                    const ConvShape& s);
 void conv2d_forward_im2col_gemm(float* y, const float* x, const float* w, const float* b,
                                 const ConvShape& s);
+// conv_avx512.cpp: implicit GEMM, weights read in place, input from a zero-padded row copy.
+void conv2d_forward_direct_avx512(float* y, const float* x, const float* w, const float* b,
+                                  const ConvShape& s);
 void conv2d_backward_data_im2col_gemm(float* dx, const float* dy, const float* w, const ConvShape& s);
 void conv2d_backward_weights_im2col_gemm(float* dw, float* db, const float* dy, const float* x,
                                          const ConvShape& s);
