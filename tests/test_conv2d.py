@@ -122,6 +122,7 @@ SHAPES = [
     (1, 6, 6, 17, 33, (3, 3), (1, 1), 1, (1, 1)),
     (2, 9, 11, 3, 70, (3, 3), (1, 1), "same", (1, 1)),
     (1, 8, 30, 2, 40, (3, 3), (2, 1), "valid", (1, 1)),
+    (1, 9, 10, 20, 18, (3, 2), (1, 1), "same", (2, 2)),    # direct_avx512 backward-data: C >= 16
     (4, 30, 31, 16, 24, (3, 3), (1, 1), "same", (1, 1)),
     (2, 40, 37, 8, 16, (5, 5), (2, 2), "same", (1, 1)),
     (2, 30, 30, 4, 8, (7, 7), (1, 1), "same", (2, 2)),
@@ -217,7 +218,7 @@ def test_backward_weights_accumulates(weights_variant, rng, shape):
 
 def test_variants_agree_on_every_isa_and_thread_count(rng):
     """im2col_gemm's result does not depend on the ISA's GEMM path beyond rounding, nor on threads."""
-    shape = SHAPES[15]
+    shape = SHAPES[16]
     x, w, b, dy, pads = case(rng, shape)
     prev = nk.get_num_threads()
     try:
@@ -264,7 +265,7 @@ def test_gradients_by_finite_differences(isa, rng, shape):
 # PyTorch cross-check (NCHW, OIHW weights; asymmetric 'same' padding through an explicit F.pad)
 # ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("shape", [SHAPES[i] for i in (0, 2, 4, 6, 7, 11, 14, 15)])
+@pytest.mark.parametrize("shape", [SHAPES[i] for i in (0, 2, 4, 6, 7, 11, 14, 15, 16)])
 def test_matches_torch(rng, shape):
     torch = pytest.importorskip("torch")
     F = torch.nn.functional

@@ -336,6 +336,9 @@ const std::vector<ConvVariant<ConvBackwardDataFn>>& conv2d_backward_data_variant
       {"im2col_gemm", Isa::scalar,
        "per chunk dcol = dy @ w^T by nk::gemm, then col2im scatter-add (even chunks, then odd)",
        &conv2d_backward_data_im2col_gemm},
+      {"direct_avx512", Isa::avx512,
+       "stride 1, C >= 16: direct_avx512's forward kernel on dy with flipped, transposed taps; else im2col_gemm",
+       &conv2d_backward_data_direct_avx512},
   };
   return table;
 }

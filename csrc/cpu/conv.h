@@ -35,9 +35,11 @@
 //                Threads take whole chunks (nk::gemm runs single-threaded inside them); dx chunks that
 //                could overlap are processed in two phases (even chunks, then odd), dw is summed in
 //                per-thread buffers and reduced in a fixed order, so results do not depend on timing.
-//   direct_avx512 (forward only; conv_avx512.cpp) implicit GEMM: an MR-pixel x 16*NV-filter register
+//   direct_avx512 (conv_avx512.cpp) forward: implicit GEMM, an MR-pixel x 16*NV-filter register
 //                tile reads the weights in place (Keras layout is already row-major (KC, F)) and the
 //                input from a zero-padded copy of the rows a chunk needs; no im2col, no packing.
+//                backward-data: at stride 1 the same kernel on dy with flipped, transposed taps;
+//                strided convs and C < 16 fall back to im2col_gemm.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -121,6 +123,7 @@ void conv2d_forward_im2col_gemm(float* y, const float* x, const float* w, const 
 // conv_avx512.cpp: implicit GEMM, weights read in place, input from a zero-padded row copy.
 void conv2d_forward_direct_avx512(float* y, const float* x, const float* w, const float* b,
                                   const ConvShape& s);
+void conv2d_backward_data_direct_avx512(float* dx, const float* dy, const float* w, const ConvShape& s);
 void conv2d_backward_data_im2col_gemm(float* dx, const float* dy, const float* w, const ConvShape& s);
 void conv2d_backward_weights_im2col_gemm(float* dw, float* db, const float* dy, const float* x,
                                          const ConvShape& s);
