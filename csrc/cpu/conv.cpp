@@ -350,6 +350,9 @@ const std::vector<ConvVariant<ConvBackwardWeightsFn>>& conv2d_backward_weights_v
       {"im2col_gemm", Isa::scalar,
        "per chunk dw += col^T @ dy by nk::gemm, per-thread partial dw reduced in thread order",
        &conv2d_backward_weights_im2col_gemm},
+      {"direct_avx512", Isa::avx512,
+       "C >= 16: per tap dw += X_tap^T @ dy in 14-channel x 32-filter zmm tiles over padded input rows",
+       &conv2d_backward_weights_direct_avx512},
   };
   return table;
 }

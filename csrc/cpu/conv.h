@@ -39,7 +39,9 @@
 //                tile reads the weights in place (Keras layout is already row-major (KC, F)) and the
 //                input from a zero-padded copy of the rows a chunk needs; no im2col, no packing.
 //                backward-data: at stride 1 the same kernel on dy with flipped, transposed taps;
-//                strided convs and C < 16 fall back to im2col_gemm.
+//                strided convs and C < 16 fall back to im2col_gemm. backward-weights: per tap a
+//                14-channel x 32-filter register tile summed over all pixels of a chunk (broadcasts of
+//                consecutive channels, loads of dy); C < 16 falls back to im2col_gemm.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -124,6 +126,8 @@ void conv2d_forward_im2col_gemm(float* y, const float* x, const float* w, const 
 void conv2d_forward_direct_avx512(float* y, const float* x, const float* w, const float* b,
                                   const ConvShape& s);
 void conv2d_backward_data_direct_avx512(float* dx, const float* dy, const float* w, const ConvShape& s);
+void conv2d_backward_weights_direct_avx512(float* dw, float* db, const float* dy, const float* x,
+                                           const ConvShape& s);
 void conv2d_backward_data_im2col_gemm(float* dx, const float* dy, const float* w, const ConvShape& s);
 void conv2d_backward_weights_im2col_gemm(float* dw, float* db, const float* dy, const float* x,
                                          const ConvShape& s);

@@ -19,6 +19,7 @@
 
 #include "core/parallel.h"
 #include "cpu/conv.h"
+#include "cpu/elementwise.h"
 
 namespace nk {
 namespace {
@@ -173,6 +174,117 @@ void conv2d_backward_data_direct_avx512(float* dx, const float* dy, const float*
       for (int64_t f = 0; f < F; ++f) wt[((taps - 1 - t) * F + f) * C + c] = w[(t * C + c) * F + f];
   const ConvShape t{s.N, s.OH, s.OW, F, C, s.KH, s.KW, 1, 1, s.DH, s.DW, pt, pl, s.H, s.W};
   conv2d_forward_direct_avx512(dx, dy, wt.data(), nullptr, t);
+}
+
+// Backward-weights: for each tap, dw[tap] (C, F) += X_tap^T (C, P) @ dy (P, F), X_tap[p, c] the input
+// pixel tap (kh, kw) of output pixel p sees. Register tile: MR = 14 channels x NV zmm of filters; per
+// output pixel 14 broadcasts of consecutive channels (contiguous in NHWC) and NV loads of dy feed
+// 14*NV FMAs, over all the pixels of a chunk, so the tile is stored once per chunk. Inputs come from
+// the same zero-padded row copy as the forward. Per-thread partial dw, reduced in thread order.
+namespace {
+
+constexpr int kMRW = 14;
+
+template <int NV>
+void weight_tile(float* __restrict dw,         // (C, F) block of one tap at (c0, f0), accumulated
+                 const float* __restrict xp,   // padded input at (this chunk's first row, tap, c0)
+                 const float* __restrict dy,   // (rows, OW, F) at f0
+                 const ConvShape& s, int64_t rows, int64_t x_pix, int64_t x_row, int chans,
+                 __mmask16 last) {
+  __m512 acc[kMRW][NV];
+#pragma GCC unroll 16
+  for (int m = 0; m < kMRW; ++m)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_setzero_ps();
+  const int64_t F = s.F;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = xp + r * s.SH * x_row;
+    const float* dr = dy + r * s.OW * F;
+    for (int64_t ow = 0; ow < s.OW; ++ow) {
+      const float* xc = xr + ow * x_pix;
+      const float* d = dr + ow * F;
+      __m512 dv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v)
+        dv[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(last, d + v * kVL) : _mm512_loadu_ps(d + v * kVL);
+#pragma GCC unroll 16
+      for (int m = 0; m < kMRW; ++m) {
+        const __m512 xb = _mm512_set1_ps(xc[m]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_fmadd_ps(xb, dv[v], acc[m][v]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int m = 0; m < kMRW; ++m) {
+    if (m >= chans) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      float* o = dw + m * F + v * kVL;
+      if (v == NV - 1) _mm512_mask_storeu_ps(o, last, _mm512_add_ps(_mm512_maskz_loadu_ps(last, o), acc[m][v]));
+      else _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), acc[m][v]));
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d_backward_weights_direct_avx512(float* dw, float* db, const float* dy, const float* x,
+                                           const ConvShape& s) {
+  // C < 16 leaves most of the 14 broadcast rows idle (C = 3: 3 of 14); im2col_gemm is faster there.
+  if (s.C < 16) return conv2d_backward_weights_im2col_gemm(dw, db, dy, x, s);
+  const int64_t C = s.C, F = s.F, KCF = s.KH * s.KW * C * F;
+  if (db) bias_add_backward(db, dy, s.N * s.OH * s.OW, F);  // db += column sums of dy (P, F)
+  const int64_t Wp = std::max(s.W + s.PL, (s.OW - 1) * s.SW + (s.KW - 1) * s.DW + 1);
+  const int64_t x_pix = s.SW * C, x_row = Wp * C;
+  int64_t R = std::max<int64_t>(1, kPadBudget / (s.SH * x_row));
+  const double flops = 2.0 * s.N * s.OH * s.OW * KCF;
+  int nt = flops < 2.0e6 || KCF > (int64_t(2) << 20) ? 1 : num_threads();
+  if (nt > 1) R = std::min(R, std::max<int64_t>(1, (s.N * s.OH + 2 * nt - 1) / (2 * nt)));
+  R = std::min(R, s.OH);
+  const int64_t per_image = (s.OH + R - 1) / R, chunks = s.N * per_image;
+  nt = static_cast<int>(std::min<int64_t>(nt, chunks));
+  std::vector<float> partial(static_cast<size_t>((nt - 1) * KCF), 0.0f);
+#ifdef NK_OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+  {
+    const int t = nt > 1 ? thread_id() : 0;
+    float* acc = t == 0 ? dw : partial.data() + (t - 1) * KCF;
+    const int64_t per = (chunks + nt - 1) / nt;
+    for (int64_t ch = t * per; ch < std::min(chunks, (t + 1) * per); ++ch) {
+      const int64_t n = ch / per_image, oh0 = (ch % per_image) * R, oh1 = std::min(s.OH, oh0 + R);
+      const int64_t ih0 = oh0 * s.SH - s.PT;
+      const int64_t Hp = (oh1 - 1 - oh0) * s.SH + (s.KH - 1) * s.DH + 1;
+      float* xp = pad_scratch(Hp * x_row + kMRW);  // + kMRW: a channel tile may read past the end
+      for (int64_t r = 0; r < Hp; ++r) {
+        float* dst = xp + r * x_row;
+        const int64_t ih = ih0 + r;
+        if (ih < 0 || ih >= s.H) { std::memset(dst, 0, x_row * sizeof(float)); continue; }
+        const int64_t lo = s.PL, hi = std::min(Wp, s.PL + s.W);
+        std::memset(dst, 0, lo * C * sizeof(float));
+        std::memcpy(dst + lo * C, x + ((n * s.H + ih) * s.W) * C, (hi - lo) * C * sizeof(float));
+        std::memset(dst + hi * C, 0, (Wp - hi) * C * sizeof(float));
+      }
+      std::memset(xp + Hp * x_row, 0, kMRW * sizeof(float));
+      const float* dyc = dy + (n * s.OH + oh0) * s.OW * F;
+      for (int64_t tap = 0; tap < s.KH * s.KW; ++tap) {
+        const int64_t kh = tap / s.KW, kw = tap % s.KW;
+        const float* xt = xp + kh * s.DH * x_row + kw * s.DW * C;
+        for (int64_t c0 = 0; c0 < C; c0 += kMRW) {
+          const int chans = static_cast<int>(std::min<int64_t>(kMRW, C - c0));
+          for (int64_t f0 = 0; f0 < F; f0 += 2 * kVL) {
+            const int64_t width = std::min<int64_t>(F - f0, 2 * kVL);
+            const __mmask16 last = static_cast<__mmask16>((1u << (width > kVL ? width - kVL : width)) - 1);
+            float* out = acc + (tap * C + c0) * F + f0;
+            if (width > kVL) weight_tile<2>(out, xt + c0, dyc + f0, s, oh1 - oh0, x_pix, x_row, chans, last);
+            else weight_tile<1>(out, xt + c0, dyc + f0, s, oh1 - oh0, x_pix, x_row, chans, last);
+          }
+        }
+      }
+    }
+  }
+  for (int t = 1; t < nt; ++t) axpy(dw, partial.data() + (t - 1) * KCF, 1.0f, KCF);
 }
 
 }  // namespace nk
