@@ -8,7 +8,7 @@
 //     xp[(oh*SH + kh*DH) row][(ow0 + m)*SW + kw*DW][c], so every tap is in range and no branch
 //     on padding remains in the inner loop. Any stride, dilation and padding.
 // Register tile: MR output pixels of one output row x NV zmm of 16 filters; per (tap, c) step NV
-// weight loads + MR broadcasts feed MR*NV FMAs (MR x NV = 14x1, 14x2, 8x3, 6x4: <= 28 accumulators).
+// weight loads + MR broadcasts feed MR*NV FMAs (MR x NV = 14|12|10|8 x 1 or 2, 8x3, 6x4: <= 28 accumulators).
 // The last filter vector is masked (F = 6 uses 6 of 16 lanes); a pixel tile past OW computes on the
 // zero padding and stores only the valid rows. Threads take chunks of whole output rows of one image.
 #include <immintrin.h>
@@ -95,8 +95,24 @@ using RowFn = void (*)(float*, const float*, const float*, const float*, const C
                        int64_t, int64_t, int);
 
 // Tile shapes per number of filter vectors: <= 28 accumulators + NV weights + 1 broadcast registers.
-constexpr int kMR[5] = {0, 14, 14, 8, 6};
-const RowFn kRow[5] = {nullptr, &row_block<14, 1>, &row_block<14, 2>, &row_block<8, 3>, &row_block<6, 4>};
+// For 1 or 2 vectors the pixel count MR is chosen per layer from 14 / 12 / 10 / 8 to waste the fewest
+// pixels at the end of a row (OW = 10, LeNet conv2: one 10-pixel tile instead of 14 with 4 idle).
+struct TileChoice { int mr; RowFn fn; };
+constexpr TileChoice kTiles1[4] = {{14, &row_block<14, 1>}, {12, &row_block<12, 1>}, {10, &row_block<10, 1>},
+                                   {8, &row_block<8, 1>}};
+constexpr TileChoice kTiles2[4] = {{14, &row_block<14, 2>}, {12, &row_block<12, 2>}, {10, &row_block<10, 2>},
+                                   {8, &row_block<8, 2>}};
+
+RowFn pick_row_fn(int nv, int64_t OW) {
+  if (nv == 3) return &row_block<8, 3>;
+  if (nv == 4) return &row_block<6, 4>;
+  const TileChoice* tiles = nv == 1 ? kTiles1 : kTiles2;
+  int best = 0;
+  for (int i = 1; i < 4; ++i)  // fewest computed pixels; ties keep the larger tile
+    if ((OW + tiles[i].mr - 1) / tiles[i].mr * tiles[i].mr < (OW + tiles[best].mr - 1) / tiles[best].mr * tiles[best].mr)
+      best = i;
+  return tiles[best].fn;
+}
 
 float* pad_scratch(int64_t floats) {
   thread_local std::vector<float> buf;
@@ -149,8 +165,9 @@ void conv2d_forward_direct_avx512(float* y, const float* x, const float* w, cons
       const int nv = std::min<int64_t>(nv_max, (left + kVL - 1) / kVL);
       const int64_t width = std::min<int64_t>(left, nv * kVL);
       const int last_lanes = static_cast<int>(width - (nv - 1) * kVL);
+      const RowFn row_fn = pick_row_fn(nv, s.OW);
       for (int64_t oh = oh0; oh < oh1; ++oh)
-        kRow[nv](y + ((n * s.OH + oh) * s.OW) * F, xp + (oh - oh0) * s.SH * x_row, w, b, s, x_pix, x_row,
+        row_fn(y + ((n * s.OH + oh) * s.OW) * F, xp + (oh - oh0) * s.SH * x_row, w, b, s, x_pix, x_row,
                  f0, last_lanes);
       f0 += width;
     }
