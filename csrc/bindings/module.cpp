@@ -33,4 +33,7 @@ PYBIND11_MODULE(_core, m) {
   nk::bind_upsample(m);
   nk::bind_batchnorm(m);
   nk::bind_pad(m);
+  nk::bind_lstm(m);
+  nk::bind_rnn(m);
+  nk::bind_embedding(m);
 }
