@@ -275,10 +275,11 @@ def test_bad_input(rng):
     with pytest.raises(TypeError, match="x"):
         ops.lstm_forward(nk.tensor(p["x"].astype(np.int32)), None, None, p["W"], p["Wh"])
     fwd = run_forward(p)
-    dW = nk.zeros((4, 20))
+    buf = np.zeros((4, 20), np.float32)
+    dW, db_alias = nk.tensor(buf), nk.tensor(buf[1])  # dbias would be a row of dkernel
     with pytest.raises(ValueError, match="dkernel"):
         ops.lstm_backward(nk.zeros((4, 21)), nk.zeros((5, 20)), None, None, None, None, fwd[3], fwd[4], fwd[0],
                           p["x"], p["h0"], p["c0"], p["W"], p["Wh"])
     with pytest.raises(ValueError, match="share memory"):
-        ops.lstm_backward(dW, dW, None, None, None, None, fwd[3], fwd[4], fwd[0],
-                          p["x"], p["h0"], p["c0"], p["W"], nk.zeros((5, 20)))
+        ops.lstm_backward(dW, nk.zeros((5, 20)), db_alias, None, None, None, fwd[3], fwd[4], fwd[0],
+                          p["x"], p["h0"], p["c0"], p["W"], p["Wh"])

@@ -60,7 +60,7 @@ class Embedding(Layer):
             bad = arr != np.floor(arr)
             if np.any(bad) or not np.all(np.isfinite(arr)):
                 pos = np.argwhere(bad | ~np.isfinite(arr))[0]
-                raise ValueError(f"layer '{self.name}': indices must be integers; found {arr[tuple(pos)]!r} at "
+                raise ValueError(f"layer '{self.name}': indices must be integers; found {float(arr[tuple(pos)])!r} at "
                                  f"position {tuple(int(p) for p in pos)}")
             if arr.size and np.max(np.abs(arr)) >= 2 ** 31:
                 raise IndexError(f"layer '{self.name}': index {np.max(np.abs(arr)):.0f} is out of range for "
