@@ -170,16 +170,19 @@ def test_mask_carries_state(isa, rng, variant):
         assert_close(got[k], want[k], "recurrent")
 
 
-@pytest.mark.parametrize("N,T,F,U", [(4, 33, 7, 17), (2, 500, 3, 5), (64, 3, 9, 40)])
-def test_fused_matches_naive_on_larger_shapes(isa, rng, N, T, F, U):
-    """Long sequences (500 steps) and batches big enough for the threaded gate pass."""
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("N,T,F,U", [(4, 33, 7, 17), (2, 500, 3, 5), (64, 3, 9, 40), (64, 4, 9, 80)])
+def test_fused_matches_naive_on_larger_shapes(isa, rng, N, T, F, U, masked):
+    """Long sequences (500 steps), and N*U large enough for the threaded time loop (the last shape
+    splits 80 units unevenly, 48 + 32, over 2 threads)."""
     p = make(rng, N, T, F, U, scale=0.3)
     dhs, dhl, dcl = upstream(rng, N, T, U)
+    mask = (rng.uniform(size=(N, T)) > 0.3).astype(np.float32) if masked else None
     res = {}
     for v in ("naive", "fused"):
-        fwd = run_forward(p, v)
-        res[v] = ([o.numpy() for o in fwd[:3]], run_backward(p, fwd, dhs, dhl, dcl, v, acc=-2.0))
-    hs, h, c = ref_lstm(p["x"], p["h0"], p["c0"], p["W"], p["Wh"], p["b"])
+        fwd = run_forward(p, v, mask=mask)
+        res[v] = ([o.numpy() for o in fwd[:3]], run_backward(p, fwd, dhs, dhl, dcl, v, mask=mask, acc=-2.0))
+    hs, h, c = ref_lstm(p["x"], p["h0"], p["c0"], p["W"], p["Wh"], p["b"], mask)
     for got, want in zip(res["fused"][0], (hs, h, c)):
         assert_close(got, want, "recurrent")
     for k in res["naive"][1]:

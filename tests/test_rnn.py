@@ -115,16 +115,19 @@ def test_mask(isa, rng, variant):
         assert_close(got[k], want[k], "recurrent")
 
 
-@pytest.mark.parametrize("N,T,F,U", [(3, 500, 4, 6), (64, 4, 9, 160)])
-def test_fused_matches_naive_on_larger_shapes(isa, rng, N, T, F, U):
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("N,T,F,U", [(3, 500, 4, 6), (64, 4, 9, 160), (70, 3, 5, 130)])
+def test_fused_matches_naive_on_larger_shapes(isa, rng, N, T, F, U, masked):
+    """500 steps, and N*U large enough for the threaded time loop (130 units split 80 + 50)."""
     p = make(rng, N, T, F, U, scale=0.3)
     dhs, dhl = rng.standard_normal((N, T, U)).astype(np.float32), rng.standard_normal((N, U)).astype(np.float32)
-    hs, h = ref_rnn(p["x"], p["h0"], p["W"], p["Wh"], p["b"])
+    mask = (rng.uniform(size=(N, T)) > 0.3).astype(np.float32) if masked else None
+    hs, h = ref_rnn(p["x"], p["h0"], p["W"], p["Wh"], p["b"], mask)
     grads = {}
     for v in ("naive", "fused"):
-        h_seq, h_last = run_forward(p, v)
+        h_seq, h_last = run_forward(p, v, mask=mask)
         assert_close(h_seq.numpy(), hs, "recurrent")
-        grads[v] = run_backward(p, h_seq, dhs, None, v)
+        grads[v] = run_backward(p, h_seq, dhs, None, v, mask=mask)
     for k in grads["naive"]:
         assert_close(grads["fused"][k], grads["naive"][k].astype(np.float64), "recurrent")
 

@@ -192,9 +192,30 @@ void lstm_backward_naive(float* dx, float* dh0, float* dc0, float* dkernel, floa
 }
 
 // ---- fused: GEMMs + one pass per row and step -------------------------------------------------
-// Rows of one step are independent, so the pass splits rows over threads when the step is big
-// enough to pay for a parallel region (~1-4 us); the GEMMs thread themselves.
-static inline bool step_parallel(int64_t N, int64_t U) { return N > 1 && N * U >= 4096; }
+// Threading: the whole time loop runs inside ONE OpenMP region (a fork per step costs 1-4 us, far
+// more when the machine is busy). Thread k owns a block of units [j0, j1) and with it the four gate
+// column blocks i, f, g, o of those units: per step it runs its own single-threaded GEMM (nk::gemm
+// drops to one thread inside a parallel region) and the gate pass for its units, then one barrier
+// publishes h_t to everyone for the next step's GEMM.
+// Forward: recurrent_kernel's columns are copied once per call into `whp`, thread-blocked as
+// [thread 0: i f g o of its units | thread 1: ...], so each thread's recurrent product is ONE
+// contiguous GEMM (N, 4w) = h_{t-1} (N, U) @ whp_k (U, 4w) into its scratch z.
+// Backward: thread k computes dz for its units, barrier, then dh_{t-1}[:, j0:j1] = dz_t @ rk[j0:j1]^T
+// (its own units again, so the next step's pass only reads what this thread wrote: one barrier).
+
+// Threads for the time loop: blocks of >= 16 units each, and enough work per step to pay a barrier.
+static int loop_threads(int64_t N, int64_t U) {
+  if (N * U < 4096) return 1;
+  int64_t by_units = U / 16;
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), by_units)));
+}
+
+// Thread k's unit block when `nt` threads split U units (16-aligned): the same rule as thread_range.
+static void unit_block(int64_t U, int k, int nt, int64_t* j0, int64_t* j1) {
+  int64_t blocks = (U + 15) / 16, per = (blocks + nt - 1) / nt;
+  *j0 = std::min<int64_t>(per * k * 16, U);
+  *j1 = std::min<int64_t>(per * (k + 1) * 16, U);
+}
 
 void lstm_forward(float* h_seq, float* h_last, float* c_last, float* gates, float* c_seq, const float* x,
                   const float* h0, const float* c0, const uint8_t* mask, const float* kernel,
@@ -204,33 +225,61 @@ void lstm_forward(float* h_seq, float* h_last, float* c_last, float* gates, floa
   if (N == 0 || T == 0 || U == 0) return;
   // Input projection of every (n, t) row at once: gates = x (N*T, F) @ kernel (F, 4U).
   gemm(gates, x, kernel, N * T, G, F, false, false, 1.0f, 0.0f, F, G, G);
-  for (int64_t t = 0; t < T; ++t) {
-    // h_{t-1} rows: h0, or the previous step's slice of h_seq (rows T*U apart)
-    const float* hp = t > 0 ? h_seq + (t - 1) * U : h0;
-    const int64_t ldh = t > 0 ? T * U : U;
-    // gates[:, t, :] += h_{t-1} @ recurrent_kernel   (this step's rows are T*4U apart)
-    gemm(gates + t * G, hp, recurrent_kernel, N, G, U, false, false, 1.0f, 1.0f, ldh, G, T * G);
-#pragma omp parallel for schedule(static) if (step_parallel(N, U))
-    for (int64_t n = 0; n < N; ++n) {
-      const int64_t r = n * T + t;
-      float* z = gates + r * G;
-      if (bias)
-        for (int64_t j = 0; j < G; ++j) z[j] += bias[j];
-      act_forward(ract, z, z, 2 * U);              // i, f
-      act_forward(act, z + 2 * U, z + 2 * U, U);   // g
-      act_forward(ract, z + 3 * U, z + 3 * U, U);  // o
-      const float* cp = t > 0 ? c_seq + (r - 1) * U : c0 + n * U;
-      const float* hpr = t > 0 ? h_seq + (r - 1) * U : h0 + n * U;
-      float* ct = c_seq + r * U;
-      float* ht = h_seq + r * U;
-      const float *i = z, *f = z + U, *g = z + 2 * U, *o = z + 3 * U;
-      for (int64_t j = 0; j < U; ++j) ct[j] = f[j] * cp[j] + i[j] * g[j];
-      act_forward(act, ht, ct, U);
-      for (int64_t j = 0; j < U; ++j) ht[j] *= o[j];
-      if (mask && !mask[r]) {  // skipped step: carry the state through
-        std::memcpy(ct, cp, sizeof(float) * U);
-        std::memcpy(ht, hpr, sizeof(float) * U);
+  const int nt = loop_threads(N, U);
+  // Workspace, once per call: thread-blocked recurrent kernel and one z scratch (N, 4w) per thread.
+  std::vector<float> whp(U * G);
+  int64_t wmax = 0;
+  for (int k = 0; k < nt; ++k) {
+    int64_t j0, j1;
+    unit_block(U, k, nt, &j0, &j1);
+    const int64_t w = j1 - j0;
+    wmax = std::max(wmax, w);
+    for (int64_t r = 0; r < U; ++r)
+      for (int q = 0; q < 4; ++q)
+        std::memcpy(whp.data() + r * G + 4 * j0 + q * w, recurrent_kernel + r * G + q * U + j0, sizeof(float) * w);
+  }
+  std::vector<float> zbuf(static_cast<size_t>(nt) * N * 4 * wmax);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int k = nt > 1 ? thread_id() : 0;
+    int64_t j0, j1;
+    unit_block(U, k, nt, &j0, &j1);
+    const int64_t w = j1 - j0;
+    float* zk = zbuf.data() + static_cast<size_t>(k) * N * 4 * wmax;
+    for (int64_t t = 0; t < T; ++t) {
+      // h_{t-1} rows: h0, or the previous step's slice of h_seq (rows T*U apart)
+      const float* hp = t > 0 ? h_seq + (t - 1) * U : h0;
+      const int64_t ldh = t > 0 ? T * U : U;
+      if (w > 0) gemm(zk, hp, whp.data() + 4 * j0, N, 4 * w, U, false, false, 1.0f, 0.0f, ldh, G, 4 * w);
+      for (int64_t n = 0; n < N && w > 0; ++n) {
+        const int64_t r = n * T + t;
+        float* z = gates + r * G;
+        const float* zr = zk + n * 4 * w;
+        for (int q = 0; q < 4; ++q) {  // z = x-projection + recurrent part + bias, then activate
+          float* zq = z + q * U + j0;
+          const float* rq = zr + q * w;
+          if (bias) {
+            const float* bq = bias + q * U + j0;
+            for (int64_t j = 0; j < w; ++j) zq[j] += rq[j] + bq[j];
+          } else {
+            for (int64_t j = 0; j < w; ++j) zq[j] += rq[j];
+          }
+          act_forward(q == 2 ? act : ract, zq, zq, w);
+        }
+        const float* cp = (t > 0 ? c_seq + (r - 1) * U : c0 + n * U) + j0;
+        const float* hpr = (t > 0 ? h_seq + (r - 1) * U : h0 + n * U) + j0;
+        float* ct = c_seq + r * U + j0;
+        float* ht = h_seq + r * U + j0;
+        const float *i = z + j0, *f = z + U + j0, *g = z + 2 * U + j0, *o = z + 3 * U + j0;
+        for (int64_t j = 0; j < w; ++j) ct[j] = f[j] * cp[j] + i[j] * g[j];
+        act_forward(act, ht, ct, w);
+        for (int64_t j = 0; j < w; ++j) ht[j] *= o[j];
+        if (mask && !mask[r]) {  // skipped step: carry the state through
+          std::memcpy(ct, cp, sizeof(float) * w);
+          std::memcpy(ht, hpr, sizeof(float) * w);
+        }
       }
+#pragma omp barrier
     }
   }
   for (int64_t n = 0; n < N; ++n) {
@@ -247,59 +296,64 @@ void lstm_backward(float* dx, float* dh0, float* dc0, float* dkernel, float* dre
   const int64_t G = 4 * U;
   if (N == 0 || U == 0) return;
   // Workspace, allocated once per call (nothing inside the time loop):
-  //   dz (N, T, 4U) gate pre-activation gradients; hprev (N, T, U) = h_{t-1}; a (U per row) = act(c_t)
+  //   dz (N, T, 4U) gate pre-activation gradients; hprev (N, T, U) = h_{t-1}
   std::vector<float> dz(N * T * G), hprev(N * T * U);
-  // dh / dc carried between steps, initialised with the gradients of the final state
+  // dh / dc carried between steps (in the dh0 / dc0 outputs), starting from the final-state gradients
   float* dh = dh0;
   float* dc = dc0;
   for (int64_t j = 0; j < N * U; ++j) {
     dh[j] = dh_last ? dh_last[j] : 0.0f;
     dc[j] = dc_last ? dc_last[j] : 0.0f;
   }
-  const bool par = step_parallel(N, U);
-  const int nthreads = par ? num_threads() : 1;
-  std::vector<float> scratch(static_cast<size_t>(nthreads) * 2 * U);
-  for (int64_t t = T - 1; t >= 0; --t) {
-#pragma omp parallel for schedule(static) if (par) num_threads(nthreads)
-    for (int64_t n = 0; n < N; ++n) {
-      const int64_t r = n * T + t;
-      float* a = scratch.data() + static_cast<size_t>(thread_id()) * 2 * U;  // act(c_t)
-      float* w = a + U;                                                      // temp
-      float* dhn = dh + n * U;
-      float* dcn = dc + n * U;
-      float* dzr = dz.data() + r * G;
-      if (dh_seq)
-        for (int64_t j = 0; j < U; ++j) dhn[j] += dh_seq[r * U + j];
-      if (mask && !mask[r]) {
-        std::memset(dzr, 0, sizeof(float) * G);
-        continue;
+  const int nt = loop_threads(N, U);
+  std::vector<float> scratch(static_cast<size_t>(nt) * 2 * U);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int k = nt > 1 ? thread_id() : 0;
+    int64_t j0, j1;
+    unit_block(U, k, nt, &j0, &j1);
+    const int64_t w = j1 - j0;
+    float* a = scratch.data() + static_cast<size_t>(k) * 2 * U;  // act(c_t) of the own units
+    float* tmp = a + U;
+    for (int64_t t = T - 1; t >= 0; --t) {
+      for (int64_t n = 0; n < N && w > 0; ++n) {
+        const int64_t r = n * T + t;
+        float* dhn = dh + n * U + j0;
+        float* dcn = dc + n * U + j0;
+        float* dzr = dz.data() + r * G;
+        if (dh_seq)
+          for (int64_t j = 0; j < w; ++j) dhn[j] += dh_seq[r * U + j0 + j];
+        if (mask && !mask[r]) {
+          for (int q = 0; q < 4; ++q) std::memset(dzr + q * U + j0, 0, sizeof(float) * w);
+          continue;
+        }
+        const float* z = gates + r * G;
+        const float *i = z + j0, *f = z + U + j0, *g = z + 2 * U + j0, *o = z + 3 * U + j0;
+        const float* cp = (t > 0 ? c_seq + (r - 1) * U : c0 + n * U) + j0;
+        float *dzi = dzr + j0, *dzf = dzr + U + j0, *dzg = dzr + 2 * U + j0, *dzo = dzr + 3 * U + j0;
+        act_forward(act, a, c_seq + r * U + j0, w);
+        for (int64_t j = 0; j < w; ++j) tmp[j] = dhn[j] * o[j];
+        act_backward(act, tmp, tmp, a, w);                    // dh * o * act'(c)
+        for (int64_t j = 0; j < w; ++j) {
+          const float dcj = dcn[j] + tmp[j];
+          dzi[j] = dcj * g[j];
+          dzf[j] = dcj * cp[j];
+          dzg[j] = dcj * i[j];
+          dzo[j] = dhn[j] * a[j];
+          dcn[j] = dcj * f[j];                               // dc_{t-1}
+        }
+        act_backward(ract, dzi, dzi, i, w);
+        act_backward(ract, dzf, dzf, f, w);
+        act_backward(act, dzg, dzg, g, w);
+        act_backward(ract, dzo, dzo, o, w);
+        if (mask) std::memset(dhn, 0, sizeof(float) * w);  // the GEMM below adds into active rows
       }
-      const float* z = gates + r * G;
-      const float *i = z, *f = z + U, *g = z + 2 * U, *o = z + 3 * U;
-      const float* cp = t > 0 ? c_seq + (r - 1) * U : c0 + n * U;
-      act_forward(act, a, c_seq + r * U, U);
-      for (int64_t j = 0; j < U; ++j) w[j] = dhn[j] * o[j];
-      act_backward(act, w, w, a, U);                       // dh * o * act'(c)
-      for (int64_t j = 0; j < U; ++j) {
-        dcn[j] += w[j];
-        dzr[j] = dcn[j] * g[j];                 // d i
-        dzr[U + j] = dcn[j] * cp[j];            // d f
-        dzr[2 * U + j] = dcn[j] * i[j];         // d g
-        dzr[3 * U + j] = dhn[j] * a[j];         // d o
-        dcn[j] *= f[j];                         // dc_{t-1}
-      }
-      act_backward(ract, dzr, dzr, i, 2 * U);              // i, f (contiguous in z and dz)
-      act_backward(act, dzr + 2 * U, dzr + 2 * U, g, U);
-      act_backward(ract, dzr + 3 * U, dzr + 3 * U, o, U);
-    }
-    // dh_{t-1} = dz_t @ recurrent_kernel^T (masked rows: dz = 0, so add back dh passing through)
-    if (!mask) {
-      gemm(dh, dz.data() + t * G, recurrent_kernel, N, U, G, false, true, 1.0f, 0.0f, T * G, G, U);
-    } else {
-      // beta = 1 keeps dh for masked rows; active rows must start from zero
-      for (int64_t n = 0; n < N; ++n)
-        if (mask[n * T + t]) std::memset(dh + n * U, 0, sizeof(float) * U);
-      gemm(dh, dz.data() + t * G, recurrent_kernel, N, U, G, false, true, 1.0f, 1.0f, T * G, G, U);
+#pragma omp barrier
+      // dh_{t-1}[:, j0:j1] = dz_t (N, 4U) @ recurrent_kernel[j0:j1, :]^T  (masked rows: dz = 0 and
+      // beta = 1 keeps the dh passing through)
+      if (w > 0)
+        gemm(dh + j0, dz.data() + t * G, recurrent_kernel + j0 * G, N, w, G, false, true, 1.0f,
+             mask ? 1.0f : 0.0f, T * G, G, U);
     }
   }
   // hprev rows: h0 at t = 0, h_{t-1} otherwise

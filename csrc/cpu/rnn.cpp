@@ -3,12 +3,14 @@
 // shared with the LSTM (cpu/lstm.h, namespace recurrent).
 #include "cpu/rnn.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "core/cpu_features.h"
 #include "core/errors.h"
+#include "core/parallel.h"
 #include "cpu/gemm.h"
 #include "cpu/lstm.h"
 
@@ -78,7 +80,18 @@ void rnn_backward_naive(float* dx, float* dh0, float* dkernel, float* drecurrent
 }
 
 // ---- fused ----------------------------------------------------------------------------------------
-static inline bool step_parallel(int64_t N, int64_t U) { return N > 1 && N * U >= 8192; }
+// Threading as the LSTM (lstm.cpp): one OpenMP region around the time loop; thread k owns units
+// [j0, j1), runs its own single-threaded GEMM for those columns and one barrier per step.
+static int loop_threads(int64_t N, int64_t U) {
+  if (N * U < 8192) return 1;
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), U / 16)));
+}
+
+static void unit_block(int64_t U, int k, int nt, int64_t* j0, int64_t* j1) {
+  int64_t blocks = (U + 15) / 16, per = (blocks + nt - 1) / nt;
+  *j0 = std::min<int64_t>(per * k * 16, U);
+  *j1 = std::min<int64_t>(per * (k + 1) * 16, U);
+}
 
 void rnn_forward(float* h_seq, float* h_last, const float* x, const float* h0, const uint8_t* mask,
                  const float* kernel, const float* recurrent_kernel, const float* bias, int64_t N, int64_t T,
@@ -86,21 +99,29 @@ void rnn_forward(float* h_seq, float* h_last, const float* x, const float* h0, c
   if (N == 0 || T == 0 || U == 0) return;
   // Pre-activations of every (n, t) row: h_seq = x (N*T, F) @ kernel (F, U); activated step by step.
   gemm(h_seq, x, kernel, N * T, U, F, false, false, 1.0f, 0.0f, F, U, U);
-  for (int64_t t = 0; t < T; ++t) {
-    const float* hp = t > 0 ? h_seq + (t - 1) * U : h0;
-    const int64_t ldh = t > 0 ? T * U : U;
-    gemm(h_seq + t * U, hp, recurrent_kernel, N, U, U, false, false, 1.0f, 1.0f, ldh, U, T * U);
-#pragma omp parallel for schedule(static) if (step_parallel(N, U))
-    for (int64_t n = 0; n < N; ++n) {
-      const int64_t r = n * T + t;
-      float* z = h_seq + r * U;
-      if (mask && !mask[r]) {  // skipped step: carry h_{t-1}
-        std::memcpy(z, t > 0 ? z - U : h0 + n * U, sizeof(float) * U);
-        continue;
+  const int nt = loop_threads(N, U);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t j0, j1;
+    unit_block(U, nt > 1 ? thread_id() : 0, nt, &j0, &j1);
+    const int64_t w = j1 - j0;
+    for (int64_t t = 0; t < T; ++t) {
+      const float* hp = t > 0 ? h_seq + (t - 1) * U : h0;
+      const int64_t ldh = t > 0 ? T * U : U;
+      // h_seq[:, t, j0:j1] += h_{t-1} @ recurrent_kernel[:, j0:j1]
+      if (w > 0) gemm(h_seq + t * U + j0, hp, recurrent_kernel + j0, N, w, U, false, false, 1.0f, 1.0f, ldh, U, T * U);
+      for (int64_t n = 0; n < N && w > 0; ++n) {
+        const int64_t r = n * T + t;
+        float* z = h_seq + r * U + j0;
+        if (mask && !mask[r]) {  // skipped step: carry h_{t-1}
+          std::memcpy(z, (t > 0 ? z - U : h0 + n * U + j0), sizeof(float) * w);
+          continue;
+        }
+        if (bias)
+          for (int64_t j = 0; j < w; ++j) z[j] += bias[j0 + j];
+        act_forward(act, z, z, w);
       }
-      if (bias)
-        for (int64_t j = 0; j < U; ++j) z[j] += bias[j];
-      act_forward(act, z, z, U);
+#pragma omp barrier
     }
   }
   for (int64_t n = 0; n < N; ++n)
@@ -115,22 +136,32 @@ void rnn_backward(float* dx, float* dh0, float* dkernel, float* drecurrent_kerne
   std::vector<float> dz(N * T * U), hprev(N * T * U);  // workspace, once per call
   float* dh = dh0;  // carried dh, ends as dh0
   for (int64_t j = 0; j < N * U; ++j) dh[j] = dh_last ? dh_last[j] : 0.0f;
-  for (int64_t t = T - 1; t >= 0; --t) {
-#pragma omp parallel for schedule(static) if (step_parallel(N, U))
-    for (int64_t n = 0; n < N; ++n) {
-      const int64_t r = n * T + t;
-      float* dhn = dh + n * U;
-      float* dzr = dz.data() + r * U;
-      if (dh_seq)
-        for (int64_t j = 0; j < U; ++j) dhn[j] += dh_seq[r * U + j];
-      if (mask && !mask[r]) {
-        std::memset(dzr, 0, sizeof(float) * U);
-        continue;
+  const int nt = loop_threads(N, U);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t j0, j1;
+    unit_block(U, nt > 1 ? thread_id() : 0, nt, &j0, &j1);
+    const int64_t w = j1 - j0;
+    for (int64_t t = T - 1; t >= 0; --t) {
+      for (int64_t n = 0; n < N && w > 0; ++n) {
+        const int64_t r = n * T + t;
+        float* dhn = dh + n * U + j0;
+        float* dzr = dz.data() + r * U + j0;
+        if (dh_seq)
+          for (int64_t j = 0; j < w; ++j) dhn[j] += dh_seq[r * U + j0 + j];
+        if (mask && !mask[r]) {
+          std::memset(dzr, 0, sizeof(float) * w);
+          continue;
+        }
+        act_backward(act, dzr, dhn, h_seq + r * U + j0, w);
+        if (mask) std::memset(dhn, 0, sizeof(float) * w);  // the GEMM below adds into active rows
       }
-      act_backward(act, dzr, dhn, h_seq + r * U, U);
-      if (mask) std::memset(dhn, 0, sizeof(float) * U);  // the GEMM below adds into active rows
+#pragma omp barrier
+      // dh_{t-1}[:, j0:j1] = dz_t @ recurrent_kernel[j0:j1, :]^T
+      if (w > 0)
+        gemm(dh + j0, dz.data() + t * U, recurrent_kernel + j0 * U, N, w, U, false, true, 1.0f, mask ? 1.0f : 0.0f,
+             T * U, U, U);
     }
-    gemm(dh, dz.data() + t * U, recurrent_kernel, N, U, U, false, true, 1.0f, mask ? 1.0f : 0.0f, T * U, U, U);
   }
   for (int64_t n = 0; n < N; ++n) {
     std::memcpy(hprev.data() + n * T * U, h0 + n * U, sizeof(float) * U);
