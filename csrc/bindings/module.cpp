@@ -36,4 +36,5 @@ PYBIND11_MODULE(_core, m) {
   nk::bind_lstm(m);
   nk::bind_rnn(m);
   nk::bind_embedding(m);
+  nk::bind_conv(m);
 }
