@@ -7,8 +7,8 @@ converted to int32 indices (exact up to 2^24); an index outside [0, input_dim) o
 value raises IndexError / ValueError naming it.
 
 mask_zero=True: compute_mask(indices) gives the (batch, timesteps) mask (index != 0) that recurrent
-layers accept in direct calls (`lstm(embedded, mask=emb.compute_mask(indices))`); the model engines do
-not propagate masks yet (see layers/recurrent.py).
+layers accept (`lstm(embedded, mask=emb.compute_mask(indices))` in direct calls; models pass it on by
+themselves, see models/sequential.py).
 """
 import numpy as np
 

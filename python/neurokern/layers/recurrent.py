@@ -11,7 +11,8 @@ Limitations (documented, tested):
   the Sequential / Functional engines pass one tensor between layers, so a return_state layer cannot
   sit inside a model.
 - Masks (Embedding(mask_zero=True).compute_mask) are honoured in direct calls (`layer(x, mask=m)`):
-  masked steps carry the previous state through, as Keras. The model engines do not propagate masks yet.
+  masked steps carry the previous state through, as Keras. Sequential and functional models pass the
+  mask from Embedding to the recurrent layer (models/sequential.py: forward).
 - go_backwards=True is not implemented (raises).
 """
 import numpy as np

@@ -10,6 +10,7 @@ __all__ = ["TimeDistributed"]
 
 
 class TimeDistributed(Layer):
+    supports_masking = True  # a (batch, timesteps) mask passes through unchanged
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError(f"Please initialize `TimeDistributed` layer with a `Layer` instance. "
