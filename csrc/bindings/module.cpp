@@ -33,4 +33,5 @@ PYBIND11_MODULE(_core, m) {
   nk::bind_upsample(m);
   nk::bind_batchnorm(m);
   nk::bind_pad(m);
+  nk::bind_conv(m);
 }
