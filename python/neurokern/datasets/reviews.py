@@ -53,9 +53,13 @@ FILLER_TEMPLATES = ("i saw it on a {day} with my {who}", "it runs about {n} minu
                     "the {thing} is played by a newcomer", "there is a long scene in {place}")
 
 
+NEGATION_RATE = 0.25      # share of opinion phrases that are negated ("not good" = negative)
+CONTRARY_RATE = 0.2       # chance that a 3-phrase review has one phrase against its label
+
+
 def _opinion(rng, polarity):
     """One opinion phrase with the given polarity (1 positive, 0 negative)."""
-    negated = rng.random() < 0.35
+    negated = rng.random() < NEGATION_RATE
     words = POSITIVE if (polarity == 1) != negated else NEGATIVE  # a negation flips the adjective's sign
     mod = ""
     if negated:
@@ -83,10 +87,10 @@ def generate(n, seed=0):
     texts, labels = [], np.empty(n, dtype=np.int64)
     for i in range(n):
         label = int(rng.integers(2))
-        k = int(rng.integers(2, 5))                                        # opinion phrases
-        contrary = int(rng.random() < 0.35) if k >= 3 else 0                # a minority, never a tie
+        k = int(rng.integers(1, 4))                                         # opinion phrases
+        contrary = int(rng.random() < CONTRARY_RATE) if k == 3 else 0        # a minority, never a tie
         polarities = [1 - label] * contrary + [label] * (k - contrary)
-        sentences = [_opinion(rng, p) for p in polarities] + [_filler(rng) for _ in range(rng.integers(1, 5))]
+        sentences = [_opinion(rng, p) for p in polarities] + [_filler(rng) for _ in range(rng.integers(1, 4))]
         order = rng.permutation(len(sentences))
         texts.append(". ".join(sentences[j].capitalize() for j in order) + ".")
         labels[i] = label

@@ -9,7 +9,9 @@ Network: look_back inputs -> Dense(32, relu) -> Dense(1), mean squared error, Ad
 Reported: train and test RMSE in thousands of passengers, and the persistence baseline
 ("next month = this month", test RMSE 48.0). With look_back=12 the window holds the same
 month a year earlier, so the seasonal swing is learnable and the MLP beats persistence by a wide
-margin; with look_back=3 (the textbook setting) it is only about as good as persistence.
+margin (measured: test RMSE 15.9-19.7 over seeds 0-4, about 0.4x persistence's; 200 epochs take
+under a second). With look_back=3 (the textbook setting) it is no better than persistence
+(43.6-63.9 over seeds 0-2): three months cannot show where the year's peak falls.
 
 --plot PATH saves truth vs predictions as a PNG (needs matplotlib; without it the plot is
 skipped with a message). --no-plot turns it off.
