@@ -125,6 +125,8 @@ def test_not_an_imdb_file(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not an .npz file"):
         imdb.read_keras_npz(tmp_path / "junk.npz")
+    with pytest.raises(ValueError, match="not an .npz file"):
+        imdb.load_data(path=tmp_path / "junk.npz")
 
 
 # --- Keras's load_data rules ------------------------------------------------------------------------

@@ -261,8 +261,11 @@ def read_flat_npz(path):
 
 def read_any(path):
     """Read `path` as Keras's imdb.npz or neurokern's flat file, whichever it is."""
-    with zipfile.ZipFile(path) as zf:
-        flat = "x_train_words.npy" in zf.namelist()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            flat = "x_train_words.npy" in zf.namelist()
+    except zipfile.BadZipFile as e:
+        raise ValueError(f"{path}: not an .npz file ({e})") from None
     return read_flat_npz(path) if flat else read_keras_npz(path)
 
 

@@ -4,20 +4,20 @@
     (x_train, y_train), (x_test, y_test) = reviews.load_data(num_words=1000, n_train=2000, n_test=500)
     texts, labels = reviews.generate(3, seed=0)          # the English texts behind the indices
 
-Each review is made from a few templated sentences: 2-4 opinion phrases ("the acting was not
-very good", "i found the plot dull") mixed with 1-4 neutral sentences ("i saw it on a sunday
+Each review is made from a few templated sentences: 1-3 opinion phrases ("the acting was not
+very good", "i found the plot dull") mixed with 1-3 neutral sentences ("i saw it on a sunday
 with my sister"), in random order. An opinion phrase uses a positive or negative adjective,
-sometimes an intensifier, and in about a third of phrases a negation ("not", "never", "hardly")
-that flips it. The label (1 = positive) is the polarity of the majority of phrases: at most a
-minority of phrases disagree with it (none with 2 phrases, at most 1 with 3 or 4), so the label
-is always determined by the text, but a model has to read negations and weigh phrases against
-each other, not just spot one word.
+sometimes an intensifier, and in about a quarter of phrases a negation ("not", "never",
+"hardly") that flips it. The label (1 = positive) is the polarity of the majority of phrases:
+only a review with 3 phrases may have one that disagrees (in 20% of them), so the label is
+always determined by the text, but a model has to read negations (a bag of words gets about
+0.78 held-out accuracy), not just spot one word.
 
 load_data tokenises the texts with neurokern.preprocessing.text.Tokenizer fitted on the training
 texts (rank 1 = most frequent word) and returns them exactly in keras.datasets.imdb's format and
 with its arguments (start_char, oov_char, index_from, num_words, skip_top, maxlen; see
 neurokern.datasets.imdb), so code written for IMDB runs on it unchanged. Reviews have about
-15-60 words. It exists so the sentiment example and its test run with no download; accuracy on
+10-50 words (median 27). It exists so the sentiment example and its test run with no download; accuracy on
 it says nothing about accuracy on real reviews.
 """
 import numpy as np

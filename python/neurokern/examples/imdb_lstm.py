@@ -4,14 +4,16 @@ Binary cross-entropy, Adam, reviews padded/cut to a fixed length with pad_sequen
 
 By default it trains on neurokern's SYNTHETIC review corpus (neurokern.datasets.reviews:
 generated movie-review-style sentences with positive/negative words, negations and neutral
-filler; NOT IMDB), which needs no download: 2,000 training and 500 held-out reviews, maxlen 64.
-It reaches >= 0.9 held-out accuracy in a few epochs; that says the network and kernels learn,
-nothing about real reviews.
+filler; NOT IMDB), which needs no download: 2,000 training and 500 held-out reviews, maxlen 48,
+3 epochs, batch 32, Adam learning rate 0.01 (with Keras's default 0.001 it needs several more
+epochs). Measured held-out accuracy 0.982 (seed 0) and 0.970 (seed 1), 10-16 s per epoch on a
+loaded 2-core machine. That says the network and kernels learn (a bag of words gets about 0.78
+here, because of the negations), nothing about real reviews.
 
 --imdb trains on the real IMDB reviews (Keras's imdb.npz, found locally or downloaded with a
 SHA-256 check; see neurokern.datasets.imdb) with the Keras example's settings: top 5,000 words,
-reviews cut to 500 words, 3 epochs, batch 64. Keras reports about 0.87 test accuracy for this
-network; neurokern has not been run on real IMDB here (no network on the build machine), and on
+reviews cut to 500 words, 3 epochs, batch 64, learning rate 0.001. Keras reports about 0.87 test
+accuracy for this network; neurokern has not been run on real IMDB here (no network on the build machine), and on
 2 CPU cores expect it to take a long time (25,000 reviews x 500 timesteps per epoch).
 """
 import numpy as np
@@ -36,18 +38,19 @@ def build_model(top_words=TOP_WORDS, embedding_dim=32, units=100, learning_rate=
 
 
 def main(argv=None):
-    p = parser("imdb_lstm", __doc__, epochs=None, seed=0)
+    p = parser("imdb_lstm", __doc__, epochs=3, seed=0)
     p.add_argument("--imdb", action="store_true", help="use the real IMDB reviews (Keras's imdb.npz)")
     p.add_argument("--data", default=None, help="IMDB file or directory (with --imdb)")
     p.add_argument("--maxlen", type=int, default=None, help="pad/cut reviews to this many words "
-                   "(default 64 synthetic, 500 IMDB)")
+                   "(default 48 synthetic, 500 IMDB)")
     p.add_argument("--batch-size", type=int, default=None, help="default 32 synthetic, 64 IMDB")
     p.add_argument("--train-size", type=int, default=2000, help="synthetic training reviews (default 2000)")
     p.add_argument("--test-size", type=int, default=500, help="synthetic held-out reviews (default 500)")
-    p.add_argument("--learning-rate", type=float, default=0.001)
+    p.add_argument("--learning-rate", type=float, default=None, help="Adam's (default 0.01 synthetic, 0.001 IMDB)")
     args = p.parse_args(argv)
-    epochs = args.epochs if args.epochs is not None else (3 if args.imdb else 4)
-    maxlen = args.maxlen or (500 if args.imdb else 64)
+    epochs = args.epochs
+    maxlen = args.maxlen or (500 if args.imdb else 48)
+    learning_rate = args.learning_rate or (0.001 if args.imdb else 0.01)
     batch_size = args.batch_size or (64 if args.imdb else 32)
     say = Printer(args.quiet)
     utils.set_random_seed(args.seed)
@@ -66,7 +69,7 @@ def main(argv=None):
     say(f"{source}: {len(x_train)} training / {len(x_test)} test reviews, median length "
         f"{int(np.median(lengths))} words, padded/cut to {maxlen}; {np.mean(y_train):.2f} positive")
 
-    model = build_model(TOP_WORDS, learning_rate=args.learning_rate)
+    model = build_model(TOP_WORDS, learning_rate=learning_rate)
     with Timer() as t:
         history = model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     loss, acc = model.evaluate(x_test, y_test, verbose=0)

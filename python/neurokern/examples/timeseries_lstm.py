@@ -5,10 +5,17 @@ the last 48 months test; MinMax fitted on the training months only), but the win
 sequence: input shape (timesteps=look_back, features=1), the Keras layout (samples, timesteps,
 features) that LSTM expects.
 
+Each window is given relative to its last month (inputs x - x_last, target y - x_last; the
+forecast is x_last + output): the LSTM learns the month-to-month change. Fed raw levels, it fits
+the training years but cannot extrapolate to the busier test years, whose scaled levels (up to
+1.7) it never saw: measured test RMSE 62-76, worse than persistence (seeds 0-2, 300 epochs);
+relative windows stay in the training range. (The MLP, being piecewise linear, extrapolates
+levels and needs no such step.)
+
 Network: LSTM(units) -> Dense(1), mean squared error, Adam. Reported: train and test RMSE in
 thousands of passengers next to the persistence baseline ("next month = this month", test RMSE
 48.0). With look_back=12 the window holds the same month a year earlier, so the LSTM can learn
-the seasonal swing and beats persistence.
+the seasonal swing; measured test RMSE 25-32 over seeds 0-3 (100 epochs, about 2 s).
 
 --plot PATH saves truth vs predictions as a PNG (needs matplotlib; without it the plot is
 skipped with a message). --no-plot turns it off.
@@ -39,20 +46,23 @@ def main(argv=None):
 
     series = airline.load_data()
     split = airline.windowed_split(series, look_back=args.look_back, train_fraction=0.67)
-    # (samples, look_back) -> (samples, timesteps=look_back, features=1)
-    x_train = split.x_train.reshape(len(split.x_train), args.look_back, 1)
-    x_test = split.x_test.reshape(len(split.x_test), args.look_back, 1)
+    # relative to the window's last month, then (samples, look_back) -> (samples, timesteps, features=1)
+    last_train, last_test = split.x_train[:, -1], split.x_test[:, -1]
+    x_train = (split.x_train - last_train[:, None]).reshape(len(split.x_train), args.look_back, 1)
+    x_test = (split.x_test - last_test[:, None]).reshape(len(split.x_test), args.look_back, 1)
     say(f"airline passengers: {len(x_train)} training sequences, {len(x_test)} test sequences "
         f"({airline.months()[split.test_index[0]]} .. {airline.months()[split.test_index[-1]]}), "
         f"shape (timesteps={args.look_back}, features=1)")
 
     model = build_model(args.look_back, args.units, args.learning_rate)
     with Timer() as t:
-        history = model.fit(x_train, split.y_train, epochs=args.epochs, batch_size=args.batch_size,
+        history = model.fit(x_train, split.y_train - last_train, epochs=args.epochs, batch_size=args.batch_size,
                             shuffle=True, verbose=0)
     say(f"trained {args.epochs} epochs in {t.seconds:.2f} s; final training loss (scaled MSE) "
         f"{history.history['loss'][-1]:.5f}")
-    m = forecast_report(say, split, series, model.predict(x_train), model.predict(x_test),
+    train_pred = last_train + model.predict(x_train)[:, 0]
+    test_pred = last_test + model.predict(x_test)[:, 0]
+    m = forecast_report(say, split, series, train_pred, test_pred,
                         f"LSTM({args.units})", None if args.no_plot else args.plot)
     m["seconds"] = t.seconds
     return m
