@@ -46,9 +46,10 @@ def test_timeseries_look_back_below_3_is_refused(capsys):
 
 
 @pytest.mark.slow
-def test_timeseries_lstm_beats_persistence(tmp_path):
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_timeseries_lstm_beats_persistence(tmp_path, seed):
     from neurokern.examples import timeseries_lstm
-    m = timeseries_lstm.main(["--quiet", "--seed", "0", "--plot", str(tmp_path / "lstm.png")])
+    m = timeseries_lstm.main(["--quiet", "--seed", str(seed), "--plot", str(tmp_path / "lstm.png")])
     check_forecast(m)
 
 
