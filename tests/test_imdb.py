@@ -96,7 +96,7 @@ def test_read_keras_npz_without_pickle(tmp_path):
         np.load(tmp_path / "imdb.npz", allow_pickle=False)["x_train"]  # what plain np.load says
 
 
-def test_read_keras_npz_large_ints_and_numpy_checks(tmp_path):
+def test_read_keras_npz_large_ints_and_empty_reviews(tmp_path):
     raw = dict(RAW, x_train=[[300, 70000], [5], [], [1]])
     d = imdb.read_keras_npz(write_keras_npz(tmp_path / "imdb.npz", raw))
     assert d["x_train"] == [[300, 70000], [5], [], [1]]

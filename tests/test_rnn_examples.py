@@ -64,3 +64,19 @@ def test_imdb_lstm_on_synthetic_reviews(monkeypatch):
     m = imdb_lstm.main(["--quiet", "--seed", "0"])
     assert m["source"].startswith("synthetic")
     assert m["test_accuracy"] >= 0.9, m
+
+
+@pytest.mark.slow
+def test_imdb_lstm_imdb_path_reads_a_keras_file(tmp_path, monkeypatch):
+    # the --imdb code path on a tiny Keras-format imdb.npz (hand-assembled, no pickle, no network)
+    from test_imdb import write_keras_npz
+
+    from neurokern.datasets import _cache
+    from neurokern.examples import imdb_lstm
+    monkeypatch.setattr(_cache, "fetch", lambda url, dest: pytest.fail(f"tried to download {url}"))
+    raw = {"x_train": [[5, 6, 7], [8, 9], [5], [6, 6]], "y_train": [1, 0, 1, 0],
+           "x_test": [[7, 5], [9]], "y_test": [1, 0]}
+    path = write_keras_npz(tmp_path / "imdb.npz", raw)
+    m = imdb_lstm.main(["--quiet", "--imdb", "--data", str(path), "--epochs", "1", "--maxlen", "6",
+                        "--batch-size", "2"])
+    assert m["source"] == "IMDB" and m["test_accuracy"] in (0.0, 0.5, 1.0)  # 2 held-out reviews

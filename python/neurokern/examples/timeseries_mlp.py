@@ -54,7 +54,7 @@ def forecast_report(say, split, series, train_pred, test_pred, title, plot_path)
         "persistence_train_rmse": airline.rmse(airline.persistence_forecast(series, split.train_index), truth_train),
         "persistence_test_rmse": airline.rmse(airline.persistence_forecast(series, split.test_index), truth_test),
     }
-    say(f"RMSE in thousands of passengers     train    test")
+    say("RMSE in thousands of passengers     train    test")
     say(f"  {title:<32} {m['train_rmse']:6.2f}  {m['test_rmse']:6.2f}")
     say(f"  {'persistence (next = last)':<32} {m['persistence_train_rmse']:6.2f}  {m['persistence_test_rmse']:6.2f}")
     better = m["test_rmse"] < m["persistence_test_rmse"]
