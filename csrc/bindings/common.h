@@ -19,6 +19,7 @@ void bind_elementwise(py::module_& m);
 void bind_loss(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_dropout(py::module_& m);
+void bind_image(py::module_& m);
 
 // Checks for a float32 CPU tensor argument (the common case).
 inline void check_f32(const Tensor& t, const char* name) {

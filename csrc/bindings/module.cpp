@@ -29,4 +29,5 @@ PYBIND11_MODULE(_core, m) {
   nk::bind_loss(m);
   nk::bind_optim(m);
   nk::bind_dropout(m);
+  nk::bind_image(m);
 }
