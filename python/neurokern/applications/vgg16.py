@@ -149,6 +149,9 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
     if input_tensor is not None:
         raise NotImplementedError("VGG16(input_tensor=...) is not supported: pass input_shape")
     shape = _input_shape(input_shape, include_top, weights)
+    if weights == "imagenet":  # find (or fetch) the file before building anything
+        fname = "vgg16_weights_tf_dim_ordering_tf_kernels" + ("" if include_top else "_notop") + ".h5"
+        weights = weights_path(fname)
 
     inputs = layers.Input(shape=shape)
     x = inputs
@@ -167,9 +170,6 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
         x = layers.GlobalMaxPooling2D()(x)
     model = Model(inputs, x, name=name)
 
-    if weights == "imagenet":
-        fname = "vgg16_weights_tf_dim_ordering_tf_kernels" + ("" if include_top else "_notop") + ".h5"
-        weights = weights_path(fname)
     if weights is not None:
         from neurokern.applications._keras_h5 import load_weights_h5
         load_weights_h5(model, weights)

@@ -636,9 +636,16 @@ class Model(Layer):
             raise FileExistsError(f"{filepath!r} exists and overwrite=False")
         saving.save_weights(self, filepath)
 
-    def load_weights(self, filepath, skip_mismatch=False):
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
         """Read weights written by save_weights. A corrupt or mismatched file raises ValueError naming the
-        layer, weight and shapes, and leaves the model unchanged."""
+        layer, weight and shapes, and leaves the model unchanged. A Keras 2 .h5 / .hdf5 file is read by
+        applications/_keras_h5.py (by topology, or by_name=True; needs h5py)."""
+        if str(filepath).lower().endswith((".h5", ".hdf5")):
+            from neurokern.applications._keras_h5 import load_weights_h5
+            load_weights_h5(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+            return
+        if by_name:
+            raise NotImplementedError("load_weights(by_name=True) is for Keras .h5 files")
         if skip_mismatch:
             raise NotImplementedError("load_weights(skip_mismatch=True) is not supported")
         saving.load_weights(self, filepath)

@@ -20,6 +20,7 @@ What follows Keras (keras/src/utils/image_dataset_utils.py):
   (B, 1) (exactly two classes), None -> images only;
 - images are resized to image_size like tf.image.resize (half-pixel centres, no antialiasing), here by
   ops.affine_transform2d (bilinear or nearest), and keep their [0, 255] range as float32.
+`map(fn)` transforms batches (tf.data style).
 Differences: the data is read lazily per batch, each pass over a shuffled dataset reshuffles (like
 tf.data's reshuffle_each_iteration) with a generator seeded by `seed`, and only 'bilinear'/'nearest'
 resizing exists. `prefetch` / `cache` are accepted and do nothing, so Keras tutorial code runs.
@@ -178,6 +179,10 @@ class ImageDataset:
             else:
                 yield images, self._labels_for(idx)
 
+    def map(self, fn):
+        """A dataset whose batches are fn(*batch) (e.g. lambda x, y: (preprocess_input(x), y)), as tf.data's map."""
+        return _MappedDataset(self, fn)
+
     def take(self, count):
         """The first `count` batches of one pass (a list)."""
         out = []
@@ -196,6 +201,27 @@ class ImageDataset:
     def __repr__(self):
         return (f"<ImageDataset {len(self.file_paths)} files, {len(self.class_names or [])} classes, "
                 f"{len(self)} batches of {self.batch_size}>")
+
+
+class _MappedDataset:
+    """`dataset.map(fn)`: the same batches passed through fn; keeps len(), class_names, map and take."""
+
+    def __init__(self, source, fn):
+        self._source, self._fn = source, fn
+        self.class_names = getattr(source, "class_names", None)
+        self.file_paths = getattr(source, "file_paths", None)
+
+    def __len__(self):
+        return len(self._source)
+
+    def __iter__(self):
+        for batch in self._source:
+            yield self._fn(*batch) if isinstance(batch, tuple) else self._fn(batch)
+
+    map = ImageDataset.map
+    take = ImageDataset.take
+    prefetch = ImageDataset.prefetch
+    cache = ImageDataset.cache
 
 
 def _split(paths, labels, validation_split, subset):
