@@ -334,3 +334,18 @@ def test_augmentation_inside_a_trained_model(rng):
     ref = nk.models.Sequential([layers.Input(shape=(8, 8, 1)), layers.Flatten(), layers.Dense(2, activation="softmax")])
     ref.layers[-1].set_weights(model.layers[-1].get_weights())
     np.testing.assert_array_equal(model.predict(x), ref.predict(x))
+
+
+# --- the cats_dogs_cnn example -------------------------------------------------------------------
+
+def test_cats_dogs_cnn_example_runs(capsys):
+    from neurokern.examples import cats_dogs_cnn
+    r = cats_dogs_cnn.main(["--seed", "0", "--steps", "2", "--batch-size", "4"])
+    out = capsys.readouterr().out
+    # the 150x150 network: 4 conv + 4 pool to (9, 9, 128) -> 10368 -> 512 -> 128 -> 1
+    convs = 3 * 3 * 3 * 32 + 32 + 3 * 3 * 32 * 64 + 64 + 3 * 3 * 64 * 128 + 128 + 3 * 3 * 128 * 128 + 128
+    dense = 10368 * 512 + 512 + 512 * 128 + 128 + 128 + 1
+    assert r["params"] == convs + dense
+    assert f"Total params: {convs + dense:,}" in out and "(None, 9, 9, 128)" in out
+    assert r["class_names"] == ["cats", "dogs"]
+    assert len(r["loss"]) == 1 and np.isfinite(r["loss"][0]) and 0.0 <= r["val_accuracy"] <= 1.0
