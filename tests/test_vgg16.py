@@ -214,8 +214,8 @@ def test_full_vgg16_notop_from_h5_matches_pytorch(tmp_path, rng):
 
 
 def test_vgg16_with_top_loads_its_own_h5(tmp_path, rng):
-    """A full-size include_top file (written in float16 to keep it ~280 MB -> here skipped: too big);
-    instead the top layers alone: fc1/fc2/predictions from a file written for a 32x32 model."""
+    """A whole-model file ('model_weights' group) of VGG16 with its top at 32x32 input (fc1 is 512 x 4096
+    there), stored as float16 to keep it small: every layer including fc1/fc2/predictions loads."""
     src = VGG16(include_top=True, weights=None, input_shape=(32, 32, 3), classes=3)
     for name in ("fc1", "fc2", "predictions"):
         for w in src.get_layer(name).weights:
