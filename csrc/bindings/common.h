@@ -19,6 +19,10 @@ void bind_elementwise(py::module_& m);
 void bind_loss(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_dropout(py::module_& m);
+void bind_pool(py::module_& m);
+void bind_upsample(py::module_& m);
+void bind_batchnorm(py::module_& m);
+void bind_pad(py::module_& m);
 void bind_image(py::module_& m);
 
 // Checks for a float32 CPU tensor argument (the common case).

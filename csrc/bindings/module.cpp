@@ -29,5 +29,9 @@ PYBIND11_MODULE(_core, m) {
   nk::bind_loss(m);
   nk::bind_optim(m);
   nk::bind_dropout(m);
+  nk::bind_pool(m);
+  nk::bind_upsample(m);
+  nk::bind_batchnorm(m);
+  nk::bind_pad(m);
   nk::bind_image(m);
 }

@@ -10,4 +10,8 @@ from neurokern.ops.elementwise import bias_add, bias_add_backward, add, sub, mul
 from neurokern.ops.dropout import dropout, dropout_backward, philox4x32_10  # noqa: F401
 from neurokern.ops.loss import *  # noqa: F401,F403  (names in loss.__all__)
 from neurokern.ops.optim import *  # noqa: F401,F403  (names in optim.__all__)
+from neurokern.ops.pool import *  # noqa: F401,F403  (names in pool.__all__)
+from neurokern.ops.upsample import *  # noqa: F401,F403  (names in upsample.__all__)
+from neurokern.ops.batchnorm import *  # noqa: F401,F403  (names in batchnorm.__all__)
+from neurokern.ops.pad import *  # noqa: F401,F403  (names in pad.__all__)
 from neurokern.ops.image import affine_transform2d, affine_transform2d_backward  # noqa: F401
