@@ -12,7 +12,11 @@ from neurokern.models import Sequential
 
 from conftest import assert_close
 
-h5py = pytest.importorskip("h5py")
+try:
+    import h5py
+except ImportError:  # h5py is in the [test] extra; only the .h5 tests need it
+    h5py = None
+needs_h5py = pytest.mark.skipif(h5py is None, reason="h5py is not installed (pip install '.[test]')")
 
 CONV_NAMES = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)) for i in range(1, n + 1)]
 POOL_NAMES = [f"block{b}_pool" for b in range(1, 6)]
@@ -124,6 +128,7 @@ def tiny_vgg(seed=0):
     return nk.models.Model(inputs, x, name="tiny")
 
 
+@needs_h5py
 @pytest.mark.parametrize("full_model", [False, True])
 def test_load_tiny_vgg_like_h5(tmp_path, rng, full_model):
     src = tiny_vgg(0)
@@ -139,6 +144,7 @@ def test_load_tiny_vgg_like_h5(tmp_path, rng, full_model):
     np.testing.assert_array_equal(dst.predict(x), src.predict(x))
 
 
+@needs_h5py
 def test_load_by_topology_ignores_names_and_by_name_skips(tmp_path, rng):
     src = tiny_vgg(0)
     randomize(src, rng)
@@ -156,6 +162,7 @@ def test_load_by_topology_ignores_names_and_by_name_skips(tmp_path, rng):
     np.testing.assert_array_equal(after["block2_conv1/kernel"], src.get_layer("block2_conv1").kernel.numpy())
 
 
+@needs_h5py
 def test_bad_h5_files_raise_naming_the_layer(tmp_path, rng):
     model = tiny_vgg(0)
     before = weights_of(model)
@@ -184,6 +191,7 @@ def test_bad_h5_files_raise_naming_the_layer(tmp_path, rng):
         np.testing.assert_array_equal(v, before[k])
 
 
+@needs_h5py
 def test_full_vgg16_notop_from_h5_matches_pytorch(tmp_path, rng):
     """Keras-layout file with small random weights -> VGG16(include_top=False, weights=path) at 32x32;
     the whole network against PyTorch with the kernels transposed (KH,KW,C,F) -> (F,C,KH,KW)."""
@@ -213,6 +221,7 @@ def test_full_vgg16_notop_from_h5_matches_pytorch(tmp_path, rng):
     assert_close(got, ref, "gemm")
 
 
+@needs_h5py
 def test_vgg16_with_top_loads_its_own_h5(tmp_path, rng):
     """A whole-model file ('model_weights' group) of VGG16 with its top at 32x32 input (fc1 is 512 x 4096
     there), stored as float16 to keep it small: every layer including fc1/fc2/predictions loads."""
@@ -319,6 +328,7 @@ def test_frozen_base_stays_bit_identical_and_fine_tuning_changes_only_block5(rng
 
 # --- the vgg16_transfer example ------------------------------------------------------------------
 
+@needs_h5py
 def test_vgg16_transfer_example_runs(tmp_path, rng):
     from neurokern.examples import vgg16_transfer
     r = vgg16_transfer.main(["--quiet", "--seed", "0", "--epochs", "2"])
@@ -334,3 +344,12 @@ def test_vgg16_transfer_example_runs(tmp_path, rng):
     r = vgg16_transfer.main(["--quiet", "--weights", str(path), "--image-size", "32", "--epochs", "1",
                              "--fine-tune-epochs", "0"])
     assert r["base_unchanged"] and r["changed_base_layers"] == []
+
+
+def test_missing_h5py_is_a_clear_import_error(tmp_path, monkeypatch):
+    import sys
+    from neurokern.applications import _keras_h5
+    monkeypatch.setitem(sys.modules, "h5py", None)  # `import h5py` now raises ImportError
+    (tmp_path / "w.h5").write_bytes(b"")
+    with pytest.raises(ImportError, match="needs h5py: pip install h5py"):
+        _keras_h5.load_weights_h5(nk.models.Sequential([layers.Input(shape=(2,)), layers.Dense(1)]), tmp_path / "w.h5")
