@@ -331,11 +331,11 @@ def test_frozen_base_stays_bit_identical_and_fine_tuning_changes_only_block5(rng
 @needs_h5py
 def test_vgg16_transfer_example_runs(tmp_path, rng):
     from neurokern.examples import vgg16_transfer
-    r = vgg16_transfer.main(["--quiet", "--seed", "0", "--epochs", "2", "--image-size", "32"])
+    r = vgg16_transfer.main(["--quiet", "--seed", "0", "--epochs", "1", "--image-size", "32"])
     assert r["class_names"] == ["cats", "dogs", "frogs"]
     assert r["base_unchanged"]
     assert r["changed_base_layers"] == ["block5_conv1", "block5_conv2", "block5_conv3"]
-    assert all(np.isfinite(r["head_loss"])) and len(r["head_loss"]) == 2
+    assert all(np.isfinite(r["head_loss"])) and len(r["head_loss"]) == 1
     # --weights PATH: a Keras-layout notop file is loaded into the base
     src = VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
     randomize(src, rng)

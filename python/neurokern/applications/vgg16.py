@@ -153,21 +153,29 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
         fname = "vgg16_weights_tf_dim_ordering_tf_kernels" + ("" if include_top else "_notop") + ".h5"
         weights = weights_path(fname)
 
+    # weights from a file overwrite every initial value (or the load fails and no model is returned):
+    # skip drawing 138M random numbers then
+    init = {"kernel_initializer": "zeros"} if weights is not None else {}
     inputs = layers.Input(shape=shape)
     x = inputs
     for b, (filters, convs) in enumerate(_BLOCKS, start=1):
         for i in range(1, convs + 1):
-            x = layers.Conv2D(filters, (3, 3), activation="relu", padding="same", name=f"block{b}_conv{i}")(x)
+            x = layers.Conv2D(filters, (3, 3), activation="relu", padding="same", name=f"block{b}_conv{i}",
+                              **init)(x)
         x = layers.MaxPooling2D((2, 2), strides=(2, 2), name=f"block{b}_pool")(x)
     if include_top:
         x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(4096, activation="relu", name="fc1")(x)
-        x = layers.Dense(4096, activation="relu", name="fc2")(x)
-        x = layers.Dense(int(classes), activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(4096, activation="relu", name="fc1", **init)(x)
+        x = layers.Dense(4096, activation="relu", name="fc2", **init)(x)
+        x = layers.Dense(int(classes), activation=classifier_activation, name="predictions", **init)(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
     elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+        if hasattr(layers, "GlobalMaxPooling2D"):
+            x = layers.GlobalMaxPooling2D()(x)
+        else:  # the same values: one max-pool window over the whole map, then drop the 1x1 axes
+            x = layers.MaxPooling2D(pool_size=tuple(x.shape[1:3]), name="global_max_pooling2d_pool")(x)
+            x = layers.Flatten(name="global_max_pooling2d")(x)
     model = Model(inputs, x, name=name)
 
     if weights is not None:
