@@ -14,6 +14,10 @@ Why these numbers:
 
 TOL = {
     "gemm": (1e-4, 1e-4),
+    # conv2d / conv2d_transpose: GEMMs with K = KH*KW*C (<= ~600 terms in the tests) or sums of up to
+    # N*OH*OW ~ 4000 terms of |x*dy| <= 1 for the weight gradient, in blocked / chunked orders: the
+    # same sqrt(K)*eps argument as gemm, scaled by the larger sums; 2e-4 has >10x margin.
+    "conv": (2e-4, 2e-4),
     "elementwise": (1e-5, 1e-6),
     "loss": (1e-5, 1e-6),
     "reduce": (1e-5, 1e-5),

@@ -23,6 +23,7 @@ void bind_pool(py::module_& m);
 void bind_upsample(py::module_& m);
 void bind_batchnorm(py::module_& m);
 void bind_pad(py::module_& m);
+void bind_conv(py::module_& m);
 void bind_image(py::module_& m);
 
 // Checks for a float32 CPU tensor argument (the common case).

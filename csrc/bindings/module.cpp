@@ -33,5 +33,6 @@ PYBIND11_MODULE(_core, m) {
   nk::bind_upsample(m);
   nk::bind_batchnorm(m);
   nk::bind_pad(m);
+  nk::bind_conv(m);
   nk::bind_image(m);
 }

@@ -3,8 +3,12 @@
 // dispatcher. Definitions and size letters: cpu/batchnorm.h.
 #include "cpu/batchnorm.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "core/cpu_features.h"
@@ -29,10 +33,11 @@ void batch_norm_forward_naive(float* y, float* mean, float* invstd, const float*
   const int64_t M = a.M, C = a.C;
   std::vector<float> var(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
+    double mu_d = 0.0;
     if (a.training) {
       double s = 0.0, ss = 0.0;
       for (int64_t m = 0; m < M; ++m) s += x[m * C + c];
-      const double mu = s / static_cast<double>(M);
+      const double mu = mu_d = s / static_cast<double>(M);
       for (int64_t m = 0; m < M; ++m) ss += (x[m * C + c] - mu) * (x[m * C + c] - mu);
       mean[c] = static_cast<float>(mu);
       var[c] = static_cast<float>(ss / static_cast<double>(M));  // biased, as Keras
@@ -41,8 +46,9 @@ void batch_norm_forward_naive(float* y, float* mean, float* invstd, const float*
       var[c] = moving_var[c];
     }
     invstd[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + a.eps));
-    const float g = gamma ? gamma[c] : 1.0f, b = beta ? beta[c] : 0.0f;
-    for (int64_t m = 0; m < M; ++m) y[m * C + c] = g * (x[m * C + c] - mean[c]) * invstd[c] + b;
+    const double g = gamma ? gamma[c] : 1.0f, b = beta ? beta[c] : 0.0f;
+    const double mu = a.training ? mu_d : static_cast<double>(mean[c]);  // the exact batch mean
+    for (int64_t m = 0; m < M; ++m) y[m * C + c] = static_cast<float>(g * (x[m * C + c] - mu) * invstd[c] + b);
   }
   if (a.training) update_moving(moving_mean, moving_var, mean, var.data(), C, a.momentum);
 }
@@ -97,21 +103,33 @@ void batch_norm_forward(float* y, float* mean, float* invstd, const float* x, co
   const int64_t M = a.M, C = a.C;
   const BnKernels k = bn_kernels();
   std::vector<float> var(static_cast<size_t>(C)), scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+  std::vector<double> resid(static_cast<size_t>(C), 0.0);  // batch mean - float32 mean (training)
   if (a.training) {
+    // One pass of shifted sums: s1 = sum(x - K), s2 = sum((x - K)^2) with K the mean of the first
+    // (up to) 64 rows, so var = s2/M - (s1/M)^2 cancels little (K is near the batch mean).
     std::vector<double> s1(static_cast<size_t>(C)), s2(static_cast<size_t>(C));
+    std::vector<float> shift_k(static_cast<size_t>(C), 0.0f);
+    const int64_t mk = std::min<int64_t>(M, 64);
+    for (int64_t m = 0; m < mk; ++m)
+      for (int64_t c = 0; c < C; ++c) shift_k[c] += x[m * C + c];
+    for (int64_t c = 0; c < C; ++c) shift_k[c] /= static_cast<float>(mk);
+    k.channel_sums(s1.data(), s2.data(), x, nullptr, shift_k.data(), M, C);
     const double Md = static_cast<double>(M);
-    k.channel_sums(s1.data(), nullptr, x, nullptr, nullptr, M, C);  // pass 1: mean
-    for (int64_t c = 0; c < C; ++c) mean[c] = static_cast<float>(s1[c] / Md);
-    // pass 2: centred sums; s1 is now sum(x - mean), the rounding left in mean, subtracted out
-    k.channel_sums(s1.data(), s2.data(), x, nullptr, mean, M, C);
-    for (int64_t c = 0; c < C; ++c) var[c] = static_cast<float>(std::max(s2[c] / Md - (s1[c] / Md) * (s1[c] / Md), 0.0));
+    for (int64_t c = 0; c < C; ++c) {
+      const double d = s1[c] / Md, mu = shift_k[c] + d;
+      mean[c] = static_cast<float>(mu);
+      resid[c] = mu - static_cast<double>(mean[c]);  // what float32 could not hold of the batch mean
+      var[c] = static_cast<float>(std::max(s2[c] / Md - d * d, 0.0));
+    }
   } else {
     for (int64_t c = 0; c < C; ++c) { mean[c] = moving_mean[c]; var[c] = moving_var[c]; }
   }
   for (int64_t c = 0; c < C; ++c) {
     invstd[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[c]) + a.eps));
     scale[c] = (gamma ? gamma[c] : 1.0f) * invstd[c];
-    shift[c] = beta ? beta[c] : 0.0f;
+    // y = (x - mean_f32) * scale + (beta - resid * scale): the residual keeps the exact batch mean
+    // when float32 cannot hold it (channels centred far from 0)
+    shift[c] = static_cast<float>((beta ? beta[c] : 0.0f) - resid[c] * scale[c]);
   }
   if (M > 0) k.normalize(y, x, mean, scale.data(), shift.data(), M, C);
   if (a.training) update_moving(moving_mean, moving_var, mean, var.data(), C, a.momentum);

@@ -21,7 +21,9 @@
 //   rows  - (dispatcher default) row-major passes with C-vector inner loops (vectorised by -O3 in the
 //           SSE2 / AVX2 / AVX-512 builds of cpu/batchnorm_kernels.inc); the channel sums are split
 //           over threads by rows, summed in float within blocks of 64 rows and in double across
-//           blocks and threads; two passes (mean, then centred variance) for stability.
+//           blocks and threads. Training statistics take one pass of sums shifted by K, the mean of
+//           the first 64 rows (var = E[(x-K)^2] - E[x-K]^2 cancels little since K is near the mean);
+//           y uses the float32 mean plus the double residual the float could not hold.
 #pragma once
 #include <cstdint>
 

@@ -2,6 +2,8 @@
 // variant and the dispatcher. Definitions, size letters and variants: cpu/pool.h.
 #include "cpu/pool.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>

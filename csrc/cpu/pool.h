@@ -25,10 +25,13 @@
 // Variants (every op has both; tests run both on every ISA):
 //   naive - one output element at a time, plain loops over the window: the reference.
 //   nhwc  - (dispatcher default) whole C-vectors per window position, so the innermost loop runs
-//           over contiguous channels and the compiler vectorises it (SSE2 / AVX2 / AVX-512 builds of
-//           cpu/pool_kernels.inc chosen on nk::active_isa()). Forward: OpenMP over the N*OH output
-//           rows. Backward scatters into dx, so it splits over (image, channel block) tasks, which
-//           write disjoint parts of dx.
+//           over contiguous channels (SSE2 / AVX2 / AVX-512 builds of cpu/pool_kernels.inc chosen on
+//           nk::active_isa()); the compiler vectorises the plain channel loops, and the max-pool
+//           backward routing is written with explicit vectors (cpu/pool_simd.inc, masked tails).
+//           Forwards: OpenMP over the N*OH output rows. max backward with non-overlapping windows
+//           (strides >= pool): also over output rows, each owning a band of input rows and storing
+//           dx directly; with overlap, and avg backward: per image (avg: per image and channel
+//           block), dx zeroed then accumulated, tasks writing disjoint parts of dx.
 #pragma once
 #include <cstdint>
 

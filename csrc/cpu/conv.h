@@ -1,0 +1,122 @@
+// conv.h - 2-d convolution (cross-correlation, as Keras/TF/PyTorch) on NHWC activations with Keras
+// kernel layout, and the transposed convolution, which is the same three kernels with roles swapped.
+//
+// Size letters:
+//   N batch, H W input height/width, C input channels, F output channels (filters),
+//   KH KW kernel height/width, SH SW strides, DH DW dilations, PT PL padding before (top/left)
+//   (the padding after, PB PR, only matters through OH OW), OH OW output height/width:
+//     OH = (H + PT + PB - DH*(KH-1) - 1) / SH + 1          (likewise OW)
+//   P = N*OH*OW output pixels, KC = KH*KW*C the length of one im2col row.
+// Tensors:
+//   x  (N, H, W, C)    w (KH, KW, C, F)    b (F)    y (N, OH, OW, F)
+//   y[n,oh,ow,f] = b[f] + sum_{kh,kw,c} x[n, oh*SH - PT + kh*DH, ow*SW - PL + kw*DW, c] * w[kh,kw,c,f]
+//   (x is zero outside the image).
+//
+//   conv2d_forward           y = conv(x, w) + b                 (overwrites y; b may be null)
+//   conv2d_backward_data     dx = d(sum y*dy)/dx                OVERWRITES dx
+//   conv2d_backward_weights  dw += d(sum y*dy)/dw               ACCUMULATES dw (a parameter gradient)
+//                            db += sum_{n,oh,ow} dy             ACCUMULATES db (db may be null)
+//
+// Transposed convolution (Keras Conv2DTranspose, kernel (KH, KW, F_t, C_t)): its forward is
+// conv2d_backward_data with the transposed conv's input as dy and its output as dx, its
+// backward-data is conv2d_forward, and its backward-weights is conv2d_backward_weights with the
+// roles of x and dy exchanged; the Python op (ops/conv.py) and binding only swap arguments.
+//
+// Variants (one table per op, simplest first; the dispatcher takes the last one the active ISA runs
+// and that accepts the shape):
+//   naive        direct 7-loop reference (forward: per output, sum over kh, kw, c; backward-data:
+//                scatter each dy into dx; backward-weights: per weight, sum over n, oh, ow).
+//   im2col_gemm  the batch is cut into chunks of whole output rows (a few hundred KB of scratch per
+//                thread); each chunk is unfolded into col (rows, KC) and multiplied with nk::gemm:
+//                  forward:          y_chunk = col @ w(KC, F) (+ b)
+//                  backward-data:    dcol = dy_chunk @ w^T, then col2im scatter-adds dcol into dx
+//                  backward-weights: dw(KC, F) += col^T @ dy_chunk
+//                A 1x1, stride-1, unpadded conv skips the unfolding (x itself is col).
+//                Threads take whole chunks (nk::gemm runs single-threaded inside them); dx chunks that
+//                could overlap are processed in two phases (even chunks, then odd), dw is summed in
+//                per-thread buffers and reduced in a fixed order, so results do not depend on timing.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/cpu_features.h"
+
+namespace nk {
+
+struct ConvShape {
+  int64_t N, H, W, C, F;
+  int64_t KH, KW, SH, SW, DH, DW;
+  int64_t PT, PL;  // padding before (top, left); the padding after is implied by OH, OW
+  int64_t OH, OW;
+};
+
+// Output length along one axis for explicit padding: (in + before + after - d*(k-1) - 1) / s + 1,
+// or 0 when the dilated kernel does not fit (the binding reports that as an error).
+int64_t conv_out_len(int64_t in, int64_t k, int64_t s, int64_t d, int64_t before, int64_t after);
+
+using ConvForwardFn = void (*)(float* y,                        // (N, OH, OW, F)
+                               const float* x,                  // (N, H, W, C)
+                               const float* w,                  // (KH, KW, C, F)
+                               const float* b,                  // (F) or null
+                               const ConvShape& s);
+using ConvBackwardDataFn = void (*)(float* dx,                  // (N, H, W, C)   overwritten
+                                    const float* dy,            // (N, OH, OW, F)
+                                    const float* w,             // (KH, KW, C, F)
+                                    const ConvShape& s);
+using ConvBackwardWeightsFn = void (*)(float* dw,               // (KH, KW, C, F) accumulated
+                                       float* db,               // (F) accumulated, or null
+                                       const float* dy,         // (N, OH, OW, F)
+                                       const float* x,          // (N, H, W, C)
+                                       const ConvShape& s);
+
+template <class Fn>
+struct ConvVariant {
+  const char* name;         // "naive", "im2col_gemm"
+  Isa isa;                  // lowest ISA the variant needs
+  const char* description;  // one line, as in the file header
+  Fn fn;
+};
+
+const std::vector<ConvVariant<ConvForwardFn>>& conv2d_forward_variants();
+const std::vector<ConvVariant<ConvBackwardDataFn>>& conv2d_backward_data_variants();
+const std::vector<ConvVariant<ConvBackwardWeightsFn>>& conv2d_backward_weights_variants();
+
+// Dispatchers: `variant` is a registered name or "auto" (fastest for active_isa()); unknown names
+// or names needing a higher ISA throw ValueError. Shapes with a zero dimension are handled here.
+void conv2d_forward(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
+                    const char* variant = "auto");
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvShape& s,
+                          const char* variant = "auto");
+void conv2d_backward_weights(float* dw, float* db, const float* dy, const float* x, const ConvShape& s,
+                             const char* variant = "auto");
+
+// Transposed convolution. `s` describes the conv2d this is the transpose of: the transposed conv's
+// input xt (N, OH, OW, F) plays dy, its output yt (N, H, W, C) plays dx, and its Keras kernel
+// (KH, KW, C, F) is w unchanged. Bias bt has C entries.
+void conv2d_transpose_forward(float* yt,        // (N, H, W, C)   overwritten
+                              const float* xt,  // (N, OH, OW, F)
+                              const float* w,   // (KH, KW, C, F)
+                              const float* bt,  // (C) or null
+                              const ConvShape& s, const char* variant = "auto");
+void conv2d_transpose_backward_data(float* dxt,        // (N, OH, OW, F)  overwritten
+                                    const float* dyt,  // (N, H, W, C)
+                                    const float* w,    // (KH, KW, C, F)
+                                    const ConvShape& s, const char* variant = "auto");
+void conv2d_transpose_backward_weights(float* dw,         // (KH, KW, C, F) accumulated
+                                       float* dbt,        // (C) accumulated, or null
+                                       const float* dyt,  // (N, H, W, C)
+                                       const float* xt,   // (N, OH, OW, F)
+                                       const ConvShape& s, const char* variant = "auto");
+
+// The variants themselves (conv.cpp).
+void conv2d_forward_naive(float* y, const float* x, const float* w, const float* b, const ConvShape& s);
+void conv2d_backward_data_naive(float* dx, const float* dy, const float* w, const ConvShape& s);
+void conv2d_backward_weights_naive(float* dw, float* db, const float* dy, const float* x,
+                                   const ConvShape& s);
+void conv2d_forward_im2col_gemm(float* y, const float* x, const float* w, const float* b,
+                                const ConvShape& s);
+void conv2d_backward_data_im2col_gemm(float* dx, const float* dy, const float* w, const ConvShape& s);
+void conv2d_backward_weights_im2col_gemm(float* dw, float* db, const float* dy, const float* x,
+                                         const ConvShape& s);
+
+}  // namespace nk
