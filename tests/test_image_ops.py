@@ -215,3 +215,16 @@ def test_bad_arguments_raise():
     with pytest.raises(TypeError, match="dtype"):
         nk._core.affine_transform2d_forward(nk.empty((2, 4, 4, 1)), nk.tensor(x.astype(np.int32), "int32"),
                                             nk.tensor(np.zeros((2, 6), np.float32)), "bilinear", "reflect", 0.0)
+
+
+@pytest.mark.parametrize("mode", FILL_MODES)
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+def test_backward_matches_finite_differences(rng, interpolation, mode):
+    """dx from the kernel = d(sum(forward(x) * dy))/dx of the float64 reference forward."""
+    from _gradcheck import numeric_grad
+    x = rng.standard_normal((2, 5, 4, 2))
+    dy = rng.standard_normal((2, 5, 4, 2))
+    t = random_transforms(rng, 2, 5, 4)
+    num = numeric_grad(lambda xx: reference_forward(xx, t, interpolation, mode, 0.3), x, dy=dy)
+    got = ops.affine_transform2d_backward(dy.astype(np.float32), t, x.shape, interpolation, mode)
+    assert_close(got, num, "elementwise")
