@@ -246,7 +246,8 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         raise ValueError("`labels` argument should be a list/tuple of integer labels, of the same size as the number "
                          "of image files in the target directory. If you wish to infer the labels from the "
                          "subdirectory names in the target directory, pass `labels=\"inferred\"`. If you wish to get "
-                         f"a dataset that only contains images (no labels), pass `labels=None`. Received: labels={labels!r}")
+                         "a dataset that only contains images (no labels), pass `labels=None`. "
+                         f"Received: labels={labels!r}")
     if label_mode not in ("int", "categorical", "binary", None):
         raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", or None. '
                          f"Received: label_mode={label_mode!r}")
@@ -256,7 +257,8 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         raise ValueError(f"You can only pass `class_names` if `labels='inferred'`. Received: labels={labels!r}, "
                          f"and class_names={class_names!r}")
     if color_mode not in _COLOR_MODES:
-        raise ValueError(f'`color_mode` must be one of {{"rgb", "rgba", "grayscale"}}. Received: color_mode={color_mode!r}')
+        raise ValueError('`color_mode` must be one of {"rgb", "rgba", "grayscale"}. '
+                         f"Received: color_mode={color_mode!r}")
     if interpolation not in ("bilinear", "nearest"):
         raise ValueError(f"interpolation must be 'bilinear' or 'nearest' (tf.image.resize methods neurokern has). "
                          f"Received: interpolation={interpolation!r}")
@@ -271,7 +273,8 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     except (TypeError, ValueError):
         image_size = ()
     if len(image_size) != 2 or min(image_size) <= 0:
-        raise ValueError(f"image_size must be (height, width) of positive integers. Received: image_size={image_size!r}")
+        raise ValueError("image_size must be (height, width) of positive integers. "
+                         f"Received: image_size={image_size!r}")
     if validation_split is not None and not (isinstance(validation_split, (int, float)) and 0 < validation_split < 1):
         raise ValueError(f"`validation_split` must be between 0 and 1, received: {validation_split!r}")
     if subset not in ("training", "validation", "both", None):
