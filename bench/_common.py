@@ -49,8 +49,9 @@ def blas_report():
     parts = []
     for info in threadpool_info():
         if info.get("user_api") == "blas":
-            parts.append(f"{info.get('internal_api')} {info.get('version')} kernel={info.get('architecture')} "
-                         f"threads={info.get('num_threads')} threading={info.get('threading_layer')}")
+            parts.append(f"{info.get('internal_api')} {info.get('version')} "
+                         f"kernel={info.get('architecture')} threads={info.get('num_threads')} "
+                         f"threading={info.get('threading_layer')}")
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     note = f" (OPENBLAS_CORETYPE={coretype})" if coretype else " (OPENBLAS_CORETYPE not set)"
     return ("BLAS: " + "; ".join(parts) if parts else "BLAS: none found") + note

@@ -1,7 +1,7 @@
 """conv2d forward and forward+backward: neurokern vs PyTorch CPU, side by side in one process.
 
     python bench/conv.py                  # 2 threads; writes bench/results/conv.md
-    python bench/conv.py --threads 1 --rounds 2
+    python bench/conv.py --threads 1    # writes bench/results/conv_1threads.md
 
 Both libraries get the same thread count (nk.set_num_threads / torch.set_num_threads) and the same
 data. neurokern runs NHWC with Keras kernels (KH, KW, C, F) into preallocated outputs; PyTorch runs
@@ -90,10 +90,11 @@ def pool_row(torch, rounds, rng):
     x = rng.standard_normal((32, 56, 56, 64), dtype=np.float32)
     xt = nk.tensor(x)
     dy = nk.tensor(rng.standard_normal((32, 28, 28, 64), dtype=np.float32))
+    yt, dxt = nk.empty((32, 28, 28, 64)), nk.empty(x.shape)
 
     def nk_step():
-        ops.max_pool2d(xt, (2, 2))
-        ops.max_pool2d_backward(dy, xt, (2, 2), None, "valid")
+        ops.max_pool2d(xt, (2, 2), out=yt)
+        ops.max_pool2d_backward(dy, xt, (2, 2), None, "valid", out=dxt)
 
     gx = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last).requires_grad_()
     tdy = torch.from_numpy(dy.numpy()).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
@@ -152,7 +153,7 @@ def main(argv=None):
         markdown_table(headers, rows), "",
         *[f"- {n_}" for n_ in notes],
     ])
-    path = write_result("conv", text)
+    path = write_result("conv" if args.threads == 2 else f"conv_{args.threads}threads", text)
     print("\n" + text)
     print(f"written to {path}")
     return 0

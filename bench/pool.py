@@ -13,6 +13,7 @@ so neither side pays for autograd. Times are the best of interleaved blocks (ben
 "ratio" = torch time / neurokern time: > 1 means neurokern is faster.
 """
 import argparse
+import os
 
 import numpy as np
 
@@ -97,7 +98,9 @@ def main():
                          f"{best['naive'] * 1e3:.3f}", f"{t_torch * 1e3:.3f}" if t_torch else "n/a",
                          f"{t_torch / best['nk']:.2f}" if t_torch else "n/a"])
     table = markdown_table(headers, rows)
+    load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     head = (f"# bench/pool.py\n\n{cpu_name()}, neurokern {nk.__version__} (ISA {ops.get_isa()}), "
+            f"load average {load} at the end (2 cores shared: above ~2 the 2-thread rows measure waiting), "
             f"torch {torch.__version__ if torch else 'not installed'} (channels_last, aten kernels).\n"
             "ratio = torch / neurokern (> 1: neurokern faster).\n\n")
     print(table)

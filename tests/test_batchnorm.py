@@ -166,6 +166,17 @@ def test_numpy_moving_stats_updated_in_place(rng):
     assert_close(mv, 0.99 + 0.01 * bvar, "reduce")
 
 
+def test_numpy_dx_overwritten_in_place(rng):
+    x = _x(rng, (5, 4))
+    _, mean, invstd = ops.batch_norm_forward(x, None, None, np.zeros(4, np.float32), np.ones(4, np.float32), True)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    dx = np.full(x.shape, np.nan, np.float32)
+    ops.batch_norm_backward(dx, None, None, dy, x, None, mean, invstd)
+    rdx, _, _ = ref_backward(dy.astype(np.float64), x.astype(np.float64), 1.0, mean.astype(np.float64),
+                             invstd.astype(np.float64), True)
+    assert_close(dx, rdx, "reduce")
+
+
 def test_torch_cross_check(rng):
     torch = pytest.importorskip("torch")
     x = _x(rng, (4, 6, 5, 7))

@@ -16,9 +16,11 @@ _ISA_ORDER = ["scalar", "avx2", "avx512"]
 RUNNABLE = [v for v in _core.gemm_variants() if v[1] in ops.available_isas()]
 VARIANT_NAMES = [v[0] for v in RUNNABLE]
 TRANSPOSES = [(False, False), (True, False), (False, True), (True, True)]
-# Shapes that cross the cache blocks of the packed variants: M > MC (448 / 960), N > NC (4096),
-# K > KC (448 / 256), and small-M cases that read B in place (rv mode) next to ones that pack it.
-BLOCK_SHAPES = [(1000, 40, 300), (130, 70, 900), (20, 4200, 9), (60, 4133, 17), (3, 50, 700)]
+# Shapes that cross the cache blocks of the packed variants: M > MC (448 / 960), K > KC (448 / 256),
+# N > NC (4096 when K >= 448), small-M cases that read B in place (rv mode) next to ones that pack
+# it (M > 112), and short-K shapes whose blocks grow (MC, NC scale with 448 / K), like im2col GEMMs.
+BLOCK_SHAPES = [(1000, 40, 300), (130, 70, 900), (3, 50, 700), (3, 4200, 460), (113, 4150, 450),
+                (20, 4200, 9), (5000, 6, 25), (150, 9000, 20)]
 
 
 @pytest.fixture(params=VARIANT_NAMES)

@@ -25,6 +25,9 @@ CONFIGS = [
     ((2, 8, 8, 6), (2, 2), (1, 2), "valid"),
     ((1, 1, 1, 3), (2, 2), None, "same"),
     ((2, 3, 3, 4), (3, 3), (1, 1), "valid"),
+    # large enough for the OpenMP paths (disjoint-window rows, overlapping per-image tasks)
+    ((4, 30, 29, 20), (2, 2), None, "valid"),
+    ((3, 17, 20, 20), (3, 3), (1, 1), "same"),
 ]
 IDS = [f"{s}-p{p}-s{st}-{pad}" for s, p, st, pad in CONFIGS]
 

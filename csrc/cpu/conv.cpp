@@ -322,6 +322,9 @@ const std::vector<ConvVariant<ConvForwardFn>>& conv2d_forward_variants() {
       {"im2col_gemm", Isa::scalar,
        "chunks of output rows unfolded into col (rows, KH*KW*C), y = col @ w by nk::gemm (1x1: no unfold)",
        &conv2d_forward_im2col_gemm},
+      {"direct_avx512", Isa::avx512,
+       "implicit GEMM: MR pixels x 16*NV filters in zmm, weights read in place, zero-padded input rows",
+       &conv2d_forward_direct_avx512},
   };
   return table;
 }
@@ -333,6 +336,9 @@ const std::vector<ConvVariant<ConvBackwardDataFn>>& conv2d_backward_data_variant
       {"im2col_gemm", Isa::scalar,
        "per chunk dcol = dy @ w^T by nk::gemm, then col2im scatter-add (even chunks, then odd)",
        &conv2d_backward_data_im2col_gemm},
+      {"direct_avx512", Isa::avx512,
+       "stride 1, C >= 16: direct_avx512's forward kernel on dy with flipped, transposed taps; else im2col_gemm",
+       &conv2d_backward_data_direct_avx512},
   };
   return table;
 }
@@ -344,6 +350,9 @@ const std::vector<ConvVariant<ConvBackwardWeightsFn>>& conv2d_backward_weights_v
       {"im2col_gemm", Isa::scalar,
        "per chunk dw += col^T @ dy by nk::gemm, per-thread partial dw reduced in thread order",
        &conv2d_backward_weights_im2col_gemm},
+      {"direct_avx512", Isa::avx512,
+       "C >= 16: per tap dw += X_tap^T @ dy in 14-channel x 32-filter zmm tiles over padded input rows",
+       &conv2d_backward_weights_direct_avx512},
   };
   return table;
 }

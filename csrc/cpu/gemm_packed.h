@@ -22,8 +22,9 @@
 // alpha/beta are applied once per C tile store; for pc > 0 the kernel accumulates (beta = 1).
 // beta == 0 never reads C.
 // Threads (OpenMP, one parallel region per call; one thread below 4 MFLOP or inside another
-// parallel region): packing units (B panels, A slivers) and compute units (a B panel x all slivers,
-// or a sliver x all panels when N is narrow) are claimed from per-step atomic counters, no barriers.
+// parallel region): packing units (groups of B panels / A slivers) and compute units (a group of B
+// panels x all slivers, or of slivers x all panels when N is narrow) are claimed from per-step
+// atomic counters, no barriers.
 #pragma once
 #include <algorithm>
 #include <atomic>
@@ -172,11 +173,14 @@ struct StepCounters {
   std::atomic<int64_t> pack_claim{0}, pack_done{0}, comp_claim{0}, comp_done{0};
 };
 
-// Wait until counter >= target: spin briefly, then yield the core. Yielding matters on a shared
-// machine: if the thread we wait for was preempted, our spinning would keep it off the CPU.
+// Wait until counter >= target: spin (pause) for up to ~1 ms, then also yield the core. The waits
+// are normally microseconds (the other thread finishing a unit). Yielding early is a trap on a loaded
+// machine: the scheduler hands the core to another process for a whole time slice (measured: every
+// 2-thread call stalled 4-20 ms with a 256-pause spin). Only a wait that long means the other thread
+// lost its core, and then yielding costs us nothing.
 inline void wait_for(const std::atomic<int64_t>& counter, int64_t target) {
   for (int spin = 0; counter.load(std::memory_order_acquire) < target; ++spin) {
-    if (spin < 256) {
+    if (spin < (1 << 14)) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
@@ -201,22 +205,33 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
   // K == 0 is handled by the dispatcher; guard anyway so a direct call stays well defined.
   if (K <= 0) {
     for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) g.C[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.C[i * g.ldc + j];
+      for (int64_t j = 0; j < N; ++j) {
+        float* c = &g.C[i * g.ldc + j];
+        *c = g.beta == 0.0f ? 0.0f : g.beta * *c;
+      }
     return;
   }
   // Blocks of equal size rather than full blocks plus a thin remainder (K = 400 -> 2 x 200, not
   // 256 + 144): the same number of C passes, and no short last pass that is all overhead.
+  // When K is short the A and B blocks hold fewer k rows, so they may span more rows / columns in the
+  // same cache budget (mc*kc and kc*nc floats): an im2col-like 36864 x 25 A is then 5 blocks, not 83
+  // tiny steps.
   const int64_t KC = (K + (K + blk.kc - 1) / blk.kc - 1) / ((K + blk.kc - 1) / blk.kc);
-  const int64_t m_blocks = (M + blk.mc - 1) / blk.mc;
+  const int64_t mc_max = std::max<int64_t>(blk.mc, blk.mc * blk.kc / KC / MR * MR);
+  const int64_t nc_max = std::max<int64_t>(blk.nc, blk.nc * blk.kc / KC / NR * NR);
+  const int64_t m_blocks = (M + mc_max - 1) / mc_max;
   const int64_t MC = ((M + m_blocks - 1) / m_blocks + MR - 1) / MR * MR;
-  const int64_t NC = std::min<int64_t>(blk.nc, (N + NR - 1) / NR * NR);
+  const int64_t NC = std::min<int64_t>(nc_max, (N + NR - 1) / NR * NR);
 
   // rv mode: B row-major and at most 8 slivers of A to reuse a packed B panel -> read B in place.
   // Measured at M = 64 and 100 (K, N = 512..784): packing B then costs more than it saves, mostly
   // with 2 threads (the packing pass is memory-bound and everyone waits for it to finish).
   const bool pack_b_needed = g.trans_b || M > 8 * MR;
 
-  // Threads: one for tiny products (a parallel region costs a few us), else up to max_threads.
+  // Threads: one for small products, else up to max_threads. A parallel region costs a few us, and
+  // on a shared machine its join waits for a worker that may not get a core for milliseconds:
+  // measured here at 3 MFLOP (32x400x120), 2 threads won on the best call (25 vs 30 us) but lost
+  // badly on the median (8 ms stalls), so products below 4 MFLOP stay on the calling thread.
   const double flops = 2.0 * M * N * K;
   int nt = flops < 4.0e6 ? 1 : max_threads;
 #ifdef NK_OPENMP
@@ -234,12 +249,15 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
   // thread computes a tile never changes the arithmetic (each C tile sums in the same order), so
   // results do not depend on the thread count.
   const int64_t steps = ((N + NC - 1) / NC) * ((K + KC - 1) / KC) * ((M + MC - 1) / MC);
-  std::unique_ptr<StepCounters[]> sync(new StepCounters[steps]);
+  StepCounters local[8];  // most calls have few steps: no heap allocation for them
+  std::unique_ptr<StepCounters[]> heap(steps > 8 ? new StepCounters[steps] : nullptr);
+  StepCounters* sync = steps > 8 ? heap.get() : local;
 
-#ifdef NK_OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-  {
+  // Work units per phase: enough for dynamic balance (8 per thread), few enough that claiming one
+  // (an atomic on a shared cache line) stays negligible next to the work it hands out.
+  const int64_t max_units = 8 * nt;
+
+  auto body = [&]() {
     int64_t step = 0, prev_units = 0;
     for (int64_t jc = 0; jc < N; jc += NC) {
       const int64_t nc = std::min(NC, N - jc);
@@ -252,22 +270,30 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
           const int64_t mc = std::min(MC, M - ic);
           const int64_t slivers = (mc + MR - 1) / MR;
           if (step > 0) wait_for(sync[step - 1].comp_done, prev_units);
-          // Packing: B panels first (only when this pc's B block is new), then A slivers.
-          const int64_t b_units = ic == 0 && pack_b_needed ? panels : 0;
-          const int64_t pack_units = b_units + slivers;
+          // Packing: B panels first (only when this pc's B block is new), then A slivers, each cut
+          // into at most max_units contiguous groups (one atomic claim per group, not per sliver).
+          const int64_t b_units = ic == 0 && pack_b_needed ? std::min(panels, max_units) : 0;
+          const int64_t a_units = std::min(slivers, max_units);
+          const int64_t pack_units = b_units + a_units;
           for (int64_t u; (u = st.pack_claim.fetch_add(1, std::memory_order_relaxed)) < pack_units;) {
-            if (u < b_units) pack_b<NR>(Bp, g, jc, nc, pc, kc, u, u + 1);
-            else pack_a<MR>(Ap, g, ic, mc, pc, kc, u - b_units, u - b_units + 1);
+            if (u < b_units) {
+              pack_b<NR>(Bp, g, jc, nc, pc, kc, panels * u / b_units, panels * (u + 1) / b_units);
+            } else {
+              const int64_t v = u - b_units;
+              pack_a<MR>(Ap, g, ic, mc, pc, kc, slivers * v / a_units, slivers * (v + 1) / a_units);
+            }
             st.pack_done.fetch_add(1, std::memory_order_release);
           }
           wait_for(st.pack_done, pack_units);
-          // A unit is one B panel x all A slivers (split N) when there are enough panels, else one
-          // A sliver x all B panels (split M).
+          // A compute unit is a group of B panels x all A slivers (split N) when there are enough
+          // panels, else a group of A slivers x all B panels (split M).
           const bool split_n = panels >= 2 * nt || slivers < nt;
-          const int64_t units = split_n ? panels : slivers;
+          const int64_t parts = split_n ? panels : slivers;
+          const int64_t units = std::min(parts, max_units);
           for (int64_t u; (u = st.comp_claim.fetch_add(1, std::memory_order_relaxed)) < units;) {
-            const int64_t qb = split_n ? u : 0, qe = split_n ? u + 1 : panels;
-            const int64_t sb = split_n ? 0 : u, se = split_n ? slivers : u + 1;
+            const int64_t lo = parts * u / units, hi = parts * (u + 1) / units;
+            const int64_t qb = split_n ? lo : 0, qe = split_n ? hi : panels;
+            const int64_t sb = split_n ? 0 : lo, se = split_n ? slivers : hi;
             for (int64_t q = qb; q < qe; ++q) {
               const int64_t j = jc + q * NR;
               const int cols = static_cast<int>(std::min<int64_t>(NR, N - j));
@@ -288,7 +314,18 @@ void gemm_packed_driver(const GemmArgs& g, const Blocking& blk, int max_threads)
     }
     // Every thread leaves only when the last step is complete (its C tiles are written).
     wait_for(sync[steps - 1].comp_done, prev_units);
+  };
+
+  if (nt == 1) {  // no parallel region at all: even an if(false) one costs ~0.5 us per call
+    body();
+    return;
   }
+#ifdef NK_OPENMP
+#pragma omp parallel num_threads(nt)
+  body();
+#else
+  body();
+#endif
 }
 
 }  // namespace

@@ -28,10 +28,10 @@
 //           over contiguous channels (SSE2 / AVX2 / AVX-512 builds of cpu/pool_kernels.inc chosen on
 //           nk::active_isa()); the compiler vectorises the plain channel loops, and the max-pool
 //           backward routing is written with explicit vectors (cpu/pool_simd.inc, masked tails).
-//           Forwards: OpenMP over the N*OH output rows. max backward with non-overlapping windows
+//           Forwards: OpenMP over the N*OH output rows. Backwards with non-overlapping windows
 //           (strides >= pool): also over output rows, each owning a band of input rows and storing
-//           dx directly; with overlap, and avg backward: per image (avg: per image and channel
-//           block), dx zeroed then accumulated, tasks writing disjoint parts of dx.
+//           dx directly; with overlap: per image (avg: per image and channel block), dx zeroed
+//           then accumulated, tasks writing disjoint parts of dx.
 #pragma once
 #include <cstdint>
 

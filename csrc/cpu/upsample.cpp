@@ -12,15 +12,15 @@
 
 namespace nk {
 
-// TF's legacy-free half-pixel scaler: src = (o + 0.5) * (in / out) - 0.5 with in / out = 1 / S
-// computed in float as TF does (CalculateResizeScale); floor/ceil clamp to the edge.
+// Half-pixel source coordinate src = (o + 0.5) / S - 0.5, floor / ceil clamped to the edge (TF's
+// compute_interpolation_weights). Computed in double: TF and PyTorch use a float scale 1/S, which
+// moves the weight f by ~1e-7 * src; the double value is the exact definition.
 void upsample_bilinear_coeff(int64_t o, int64_t S, int64_t in, int64_t* lo, int64_t* hi, float* f) {
-  const float scale = static_cast<float>(in) / static_cast<float>(in * S);
-  const float src = (static_cast<float>(o) + 0.5f) * scale - 0.5f;
-  const float fl = std::floor(src);
+  const double src = (static_cast<double>(o) + 0.5) / static_cast<double>(S) - 0.5;
+  const double fl = std::floor(src);
   *lo = std::max<int64_t>(static_cast<int64_t>(fl), 0);
   *hi = std::min<int64_t>(static_cast<int64_t>(std::ceil(src)), in - 1);
-  *f = src - fl;
+  *f = static_cast<float>(src - fl);
 }
 
 void upsampling2d_forward_naive(float* y, const float* x, const Upsample2dGeom& g) {

@@ -64,7 +64,7 @@ def batch_norm_forward(x, gamma, beta, moving_mean, moving_var, training, moment
 
 
 def batch_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, invstd, training=True, variant="auto"):
-    """dx (shape of x, overwritten; pass None for a new one); dgamma += sum(dy * xhat), dbeta += sum(dy).
+    """dx (shape of x) overwritten, or a new one for dx=None; dgamma += sum(dy * xhat), dbeta += sum(dy).
 
     training=True differentiates through the batch statistics:
     dx = gamma * invstd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat)), xhat = (x - mean) * invstd;
@@ -72,7 +72,7 @@ def batch_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, invstd, training=
     """
     dy_t, as_np = as_input(dy)
     x_t, _ = as_input(x)
-    dx_t = new_output(dx if isinstance(dx, Tensor) else None, x_t.shape, dy_t)
+    dx_t = new_output(_inplace(dx, "dx"), x_t.shape, dy_t)
     backend(dy_t).batch_norm_backward(dx_t, _inplace(dgamma, "dgamma"), _inplace(dbeta, "dbeta"), dy_t, x_t,
                                       _optional(gamma), as_input(mean)[0], as_input(invstd)[0], bool(training),
                                       variant)
