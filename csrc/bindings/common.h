@@ -23,6 +23,9 @@ void bind_pool(py::module_& m);
 void bind_upsample(py::module_& m);
 void bind_batchnorm(py::module_& m);
 void bind_pad(py::module_& m);
+void bind_lstm(py::module_& m);
+void bind_rnn(py::module_& m);
+void bind_embedding(py::module_& m);
 void bind_conv(py::module_& m);
 void bind_image(py::module_& m);
 

@@ -33,6 +33,9 @@ PYBIND11_MODULE(_core, m) {
   nk::bind_upsample(m);
   nk::bind_batchnorm(m);
   nk::bind_pad(m);
+  nk::bind_lstm(m);
+  nk::bind_rnn(m);
+  nk::bind_embedding(m);
   nk::bind_conv(m);
   nk::bind_image(m);
 }

@@ -127,9 +127,11 @@ bool is_pointwise(const ConvShape& s) {  // 1x1, stride 1, no padding: x (P, C) 
          s.OW == s.W;
 }
 
+}  // namespace
+
 // Unfold output rows [r0, r1) (a row is one (n, oh) pair, OW pixels) into
 // col[(r - r0) * OW + ow][(kh * KW + kw) * C + c] = x[n, oh*SH - PT + kh*DH, ow*SW - PL + kw*DW, c] or 0.
-void im2col_rows(float* col,        // ((r1 - r0) * OW, KC)
+void conv_im2col_rows(float* col,        // ((r1 - r0) * OW, KC)
                  const float* x,    // (N, H, W, C)
                  const ConvShape& s, int64_t r0, int64_t r1) {
   const int64_t C = s.C, KWC = s.KW * C, KC = s.KH * KWC;
@@ -161,7 +163,9 @@ void im2col_rows(float* col,        // ((r1 - r0) * OW, KC)
   }
 }
 
-// The adjoint of im2col_rows: dx[n, ih, iw, c] += dcol[...] for every in-image tap of rows [r0, r1).
+namespace {
+
+// The adjoint of conv_im2col_rows: dx[n, ih, iw, c] += dcol[...] for every in-image tap of rows [r0, r1).
 void col2im_rows(float* dx,           // (N, H, W, C), accumulated
                  const float* dcol,   // ((r1 - r0) * OW, KC)
                  const ConvShape& s, int64_t r0, int64_t r1) {
@@ -241,7 +245,7 @@ void conv2d_forward_im2col_gemm(float* y, const float* x, const float* w, const 
   for (int64_t ch = 0; ch < ck.chunks; ++ch) {
     const int64_t r0 = ch * ck.rows, r1 = std::min(total, r0 + ck.rows), rows = (r1 - r0) * s.OW;
     float* col = scratch(0, rows * KC);
-    im2col_rows(col, x, s, r0, r1);
+    conv_im2col_rows(col, x, s, r0, r1);
     float* yc = y + r0 * s.OW * F;
     gemm(yc, col, w, rows, F, KC, false, false);  // y_chunk (rows, F) = col (rows, KC) @ w (KC, F)
     if (b) add_bias_rows(yc, b, rows, F);
@@ -303,7 +307,7 @@ void conv2d_backward_weights_im2col_gemm(float* dw, float* db, const float* dy, 
     for (int64_t ch = t * per; ch < std::min(ck.chunks, (t + 1) * per); ++ch) {
       const int64_t r0 = ch * ck.rows, r1 = std::min(total, r0 + ck.rows), rows = (r1 - r0) * s.OW;
       float* col = scratch(0, rows * KC);
-      im2col_rows(col, x, s, r0, r1);
+      conv_im2col_rows(col, x, s, r0, r1);
       // acc (KC, F) += col^T (KC, rows) @ dy_chunk (rows, F), col stored (rows, KC)
       gemm(acc, col, dy + r0 * s.OW * F, KC, F, rows, true, false, 1.0f, 1.0f);
     }
@@ -351,7 +355,7 @@ const std::vector<ConvVariant<ConvBackwardWeightsFn>>& conv2d_backward_weights_v
        "per chunk dw += col^T @ dy by nk::gemm, per-thread partial dw reduced in thread order",
        &conv2d_backward_weights_im2col_gemm},
       {"direct_avx512", Isa::avx512,
-       "C >= 16: per tap dw += X_tap^T @ dy in 14-channel x 32-filter zmm tiles over padded input rows",
+       "per tap dw += X_tap^T @ dy in 14-channel x 32-filter zmm tiles (C < 16: over im2col rows)",
        &conv2d_backward_weights_direct_avx512},
   };
   return table;

@@ -42,10 +42,12 @@
 //                backward-data: at stride 1 the same kernel on dy with flipped, transposed taps;
 //                strided convs and C < 16 fall back to im2col_gemm. backward-weights: per tap a
 //                14-channel x 32-filter register tile summed over all pixels of a chunk (broadcasts of
-//                consecutive channels, loads of dy); C < 16 falls back to im2col_gemm.
+//                consecutive channels, loads of dy); for C < 16 the same tile runs over an im2col
+//                chunk instead (14 consecutive taps x channels).
 //                Measured, 1 thread, CPU time (GFLOPS, im2col_gemm -> direct_avx512): 32x56x56x64->64
 //                3x3 fwd 98 -> 137, bwd-data 102 -> 137, bwd-weights 88 -> 128; 8x56x56x128->128 fwd
-//                115 -> 141; 8x224x224x3->64 fwd 41 -> 76; 64x14x14x6->16 5x5 fwd 45 -> 82. im2col_gemm
+//                115 -> 141; 8x224x224x3->64 fwd 41 -> 76, bwd-weights 41 -> 46; 64x14x14x6->16 5x5
+//                valid fwd 46 -> 80, bwd-weights 38 -> 62; 64x28x28x1->6 5x5 bwd-weights 5.7 -> 7.0. im2col_gemm
 //                pays for unfolding and then packing the unfolded matrix again inside nk::gemm.
 #pragma once
 #include <cstdint>
@@ -119,6 +121,12 @@ void conv2d_transpose_backward_weights(float* dw,         // (KH, KW, C, F) accu
                                        const float* dyt,  // (N, H, W, C)
                                        const float* xt,   // (N, OH, OW, F)
                                        const ConvShape& s, const char* variant = "auto");
+
+// Helper shared by conv.cpp and conv_avx512.cpp: unfold output rows [r0, r1) of the flattened
+// (N*OH) rows into col ((r1 - r0) * OW, KC), zeros where a tap falls in the padding.
+void conv_im2col_rows(float* col,      // ((r1 - r0) * OW, KC)
+                      const float* x,  // (N, H, W, C)
+                      const ConvShape& s, int64_t r0, int64_t r1);
 
 // The variants themselves (conv.cpp).
 void conv2d_forward_naive(float* y, const float* x, const float* w, const float* b, const ConvShape& s);

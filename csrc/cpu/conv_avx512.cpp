@@ -246,10 +246,59 @@ void weight_tile(float* __restrict dw,         // (C, F) block of one tap at (c0
 
 }  // namespace
 
+namespace {
+
+// C < 16 (first layers): 14 consecutive channels of one tap do not exist, but 14 consecutive entries
+// of an im2col row (taps x channels, KC = KH*KW*C) do. Unfold chunks of rows (256 KB) and run the
+// same register tile over col, one "pixel" per col row: dw (KC, F) += col^T @ dy. nk::gemm on the
+// same col (im2col_gemm) would pack col again and use 6 of 32 lanes of its tile for F = 6.
+void backward_weights_small_c(float* dw, float* db, const float* dy, const float* x, const ConvShape& s) {
+  const int64_t KC = s.KH * s.KW * s.C, F = s.F, KCF = KC * F, total = s.N * s.OH;
+  if (db) bias_add_backward(db, dy, s.N * s.OH * s.OW, F);
+  int64_t R = std::max<int64_t>(1, kPadBudget / (s.OW * KC));
+  const double flops = 2.0 * s.N * s.OH * s.OW * KCF;
+  int nt = flops < 2.0e6 ? 1 : num_threads();
+  if (nt > 1) R = std::min(R, std::max<int64_t>(1, (total + 2 * nt - 1) / (2 * nt)));
+  R = std::min(R, total);
+  const int64_t chunks = (total + R - 1) / R;
+  nt = static_cast<int>(std::min<int64_t>(nt, chunks));
+  std::vector<float> partial(static_cast<size_t>((nt - 1) * KCF), 0.0f);
+#ifdef NK_OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+  {
+    const int t = nt > 1 ? thread_id() : 0;
+    float* acc = t == 0 ? dw : partial.data() + (t - 1) * KCF;
+    const int64_t per = (chunks + nt - 1) / nt;
+    for (int64_t ch = t * per; ch < std::min(chunks, (t + 1) * per); ++ch) {
+      const int64_t r0 = ch * R, r1 = std::min(total, r0 + R), pixels = (r1 - r0) * s.OW;
+      float* col = pad_scratch(pixels * KC + kMRW);  // + kMRW: the last tile reads past the end
+      conv_im2col_rows(col, x, s, r0, r1);
+      std::memset(col + pixels * KC, 0, kMRW * sizeof(float));
+      ConvShape cs = s;  // col as one row of `pixels` pixels, KC floats apart
+      cs.OW = pixels;
+      cs.SH = 1;
+      for (int64_t c0 = 0; c0 < KC; c0 += kMRW) {
+        const int chans = static_cast<int>(std::min<int64_t>(kMRW, KC - c0));
+        for (int64_t f0 = 0; f0 < F; f0 += 2 * kVL) {
+          const int64_t width = std::min<int64_t>(F - f0, 2 * kVL);
+          const __mmask16 last = static_cast<__mmask16>((1u << (width > kVL ? width - kVL : width)) - 1);
+          float* out = acc + c0 * F + f0;
+          const float* d = dy + r0 * s.OW * F + f0;
+          if (width > kVL) weight_tile<2>(out, col + c0, d, cs, 1, KC, 0, chans, last);
+          else weight_tile<1>(out, col + c0, d, cs, 1, KC, 0, chans, last);
+        }
+      }
+    }
+  }
+  for (int t = 1; t < nt; ++t) axpy(dw, partial.data() + (t - 1) * KCF, 1.0f, KCF);
+}
+
+}  // namespace
+
 void conv2d_backward_weights_direct_avx512(float* dw, float* db, const float* dy, const float* x,
                                            const ConvShape& s) {
-  // C < 16 leaves most of the 14 broadcast rows idle (C = 3: 3 of 14); im2col_gemm is faster there.
-  if (s.C < 16) return conv2d_backward_weights_im2col_gemm(dw, db, dy, x, s);
+  if (s.C < 16) return backward_weights_small_c(dw, db, dy, x, s);
   const int64_t C = s.C, F = s.F, KCF = s.KH * s.KW * C * F;
   if (db) bias_add_backward(db, dy, s.N * s.OH * s.OW, F);  // db += column sums of dy (P, F)
   const int64_t Wp = std::max(s.W + s.PL, (s.OW - 1) * s.SW + (s.KW - 1) * s.DW + 1);

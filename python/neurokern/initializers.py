@@ -194,6 +194,31 @@ class VarianceScaling(Initializer):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
 
 
+class Orthogonal(Initializer):
+    """Keras Orthogonal: a (rows, cols) view of the shape (rows = product of all but the last axis) is
+    filled with Q of the QR decomposition of a standard normal matrix (sign-corrected by diag(R) so the
+    result is uniformly distributed), transposed when rows < cols, times `gain`."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = float(gain), _check_seed(seed)
+
+    def __call__(self, shape, dtype=None):
+        _check_dtype(dtype)
+        shape = _check_shape(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal needs a shape of rank >= 2. Received: shape={shape}")
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        a = self._rng().standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q).reshape(shape).astype(np.float32)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 def _preset(name, scale, mode, distribution):
     class Preset(VarianceScaling):
         def __init__(self, seed=None):
@@ -216,7 +241,8 @@ LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant,
     "random_uniform": RandomUniform, "random_normal": RandomNormal, "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling,
+    "variance_scaling": VarianceScaling, "orthogonal": Orthogonal,
+    "uniform": RandomUniform, "normal": RandomNormal,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
     "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,

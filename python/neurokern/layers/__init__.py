@@ -6,11 +6,16 @@ from neurokern.layers.dense import Dense
 from neurokern.layers.activation import Activation
 from neurokern.layers.dropout import Dropout
 from neurokern.layers.flatten import Flatten
+from neurokern.layers.embedding import Embedding
+from neurokern.layers.lstm import LSTM
+from neurokern.layers.simple_rnn import SimpleRNN
+from neurokern.layers.time_distributed import TimeDistributed
 
 __all__ = ["Layer", "Weight", "InputSpec", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
-           "Dropout", "Flatten", "serialize", "deserialize", "get"]
+           "Dropout", "Flatten", "Embedding", "LSTM", "SimpleRNN", "TimeDistributed", "serialize", "deserialize", "get"]
 
-_CLASSES = {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Dropout, Flatten)}
+_CLASSES = {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Dropout, Flatten, Embedding, LSTM,
+                                             SimpleRNN, TimeDistributed)}
 
 
 def register(cls):

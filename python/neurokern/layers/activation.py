@@ -11,6 +11,7 @@ __all__ = ["Activation"]
 
 
 class Activation(Layer):
+    supports_masking = True  # a (batch, timesteps) mask passes through unchanged
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)

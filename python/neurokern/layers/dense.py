@@ -25,6 +25,7 @@ def _activation_name(act):
 
 
 class Dense(Layer):
+    supports_masking = True  # a (batch, timesteps) mask passes through unchanged
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:

@@ -17,6 +17,7 @@ __all__ = ["Dropout"]
 
 
 class Dropout(Layer):
+    supports_masking = True  # a (batch, timesteps) mask passes through unchanged
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         ok = not isinstance(rate, bool) and isinstance(rate, (int, float, np.integer, np.floating))
         if not ok or not math.isfinite(float(rate)) or not 0.0 <= float(rate) < 1.0:

@@ -150,9 +150,25 @@ class Sequential(Model):
 
     # ---- compute ---------------------------------------------------------------------------------
     def forward(self, x, training=False):
+        # Keras masking: Embedding(mask_zero=True) makes a (batch, timesteps) mask; a recurrent layer
+        # consumes it (masked steps carry the state through) and passes it on only with
+        # return_sequences; layers with supports_masking (Dense, Dropout, Activation, TimeDistributed)
+        # pass it through unchanged; any other layer ends it.
+        from neurokern.layers.recurrent import Recurrent
+
         ctxs = []
+        mask = None
         for layer in self._layers:
-            x, ctx = layer.forward(x, training)
+            inputs = x
+            if mask is not None and isinstance(layer, Recurrent):
+                x, ctx = layer.forward(x, training, mask=mask)
+                mask = mask if layer.return_sequences else None
+            else:
+                x, ctx = layer.forward(x, training)
+                if hasattr(layer, "compute_mask"):
+                    mask = layer.compute_mask(inputs, mask)
+                elif not getattr(layer, "supports_masking", False):
+                    mask = None
             ctxs.append(ctx)
         return x, ctxs
 
