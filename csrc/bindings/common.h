@@ -27,6 +27,7 @@ void bind_lstm(py::module_& m);
 void bind_rnn(py::module_& m);
 void bind_embedding(py::module_& m);
 void bind_conv(py::module_& m);
+void bind_image(py::module_& m);
 
 // Checks for a float32 CPU tensor argument (the common case).
 inline void check_f32(const Tensor& t, const char* name) {

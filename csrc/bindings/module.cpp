@@ -37,4 +37,5 @@ PYBIND11_MODULE(_core, m) {
   nk::bind_rnn(m);
   nk::bind_embedding(m);
   nk::bind_conv(m);
+  nk::bind_image(m);
 }

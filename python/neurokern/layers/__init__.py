@@ -55,3 +55,4 @@ def deserialize(config):
     if cls is None:
         raise ValueError(f"unknown layer class {name!r}; known: {sorted(_CLASSES)}. Received: class_name={name!r}")
     return cls.from_config(config.get("config", {}))
+from neurokern.layers.preprocessing import *  # noqa: E402,F401,F403  Rescaling, RandomFlip, ... (registers them)

@@ -40,7 +40,7 @@ from neurokern import ops, utils
 from neurokern._core import Tensor
 from neurokern.layers import base as layers_base
 from neurokern.layers.base import Layer, _shape_str, _snake_case
-from neurokern.models import saving
+from neurokern.models import _dataset_loop, saving
 
 __all__ = ["Model"]
 
@@ -417,6 +417,10 @@ class Model(Layer):
         Each epoch shuffles the training samples with neurokern's generator when shuffle=True.
         class_weight {class: weight} (keys 0..C-1) multiplies into sample_weight (one weight per sample)."""
         self._require_compiled("fit")
+        if _dataset_loop.is_dataset(x):  # batches from an iterable (models/_dataset_loop.py)
+            return _dataset_loop.fit(self, x, y, batch_size, epochs, _verbose(verbose), callbacks, validation_data,
+                                     initial_epoch, steps_per_epoch, validation_steps, validation_freq,
+                                     sample_weight, class_weight)
         if steps_per_epoch is not None or validation_steps is not None:
             raise NotImplementedError("steps_per_epoch / validation_steps are for generators, which are not "
                                       "supported yet: pass NumPy arrays")
@@ -535,6 +539,9 @@ class Model(Layer):
                  callbacks=None, return_dict=False):
         """[loss, *metrics] in inference mode (a float when there are no metrics; a dict with return_dict)."""
         self._require_compiled("evaluate")
+        if _dataset_loop.is_dataset(x):
+            return _dataset_loop.evaluate(self, x, y, batch_size, _verbose(verbose), callbacks, steps, return_dict,
+                                          sample_weight)
         if steps is not None:
             raise NotImplementedError("evaluate(steps=...) is for generators, which are not supported yet")
         batch_size = _positive_int("batch_size", batch_size, allow_none=True) or 32
@@ -556,6 +563,8 @@ class Model(Layer):
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for x in inference mode, as a NumPy array, computed `batch_size` samples at a time."""
+        if _dataset_loop.is_dataset(x):
+            return _dataset_loop.predict(self, x, batch_size, _verbose(verbose), steps, callbacks)
         if steps is not None:
             raise NotImplementedError("predict(steps=...) is for generators, which are not supported yet")
         batch_size = _positive_int("batch_size", batch_size, allow_none=True) or 32
@@ -627,9 +636,16 @@ class Model(Layer):
             raise FileExistsError(f"{filepath!r} exists and overwrite=False")
         saving.save_weights(self, filepath)
 
-    def load_weights(self, filepath, skip_mismatch=False):
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
         """Read weights written by save_weights. A corrupt or mismatched file raises ValueError naming the
-        layer, weight and shapes, and leaves the model unchanged."""
+        layer, weight and shapes, and leaves the model unchanged. A Keras 2 .h5 / .hdf5 file is read by
+        applications/_keras_h5.py (by topology, or by_name=True; needs h5py)."""
+        if str(filepath).lower().endswith((".h5", ".hdf5")):
+            from neurokern.applications._keras_h5 import load_weights_h5
+            load_weights_h5(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+            return
+        if by_name:
+            raise NotImplementedError("load_weights(by_name=True) is for Keras .h5 files")
         if skip_mismatch:
             raise NotImplementedError("load_weights(skip_mismatch=True) is not supported")
         saving.load_weights(self, filepath)

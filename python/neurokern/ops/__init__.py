@@ -18,3 +18,4 @@ from neurokern.ops.lstm import *  # noqa: F401,F403  (names in lstm.__all__)
 from neurokern.ops.rnn import *  # noqa: F401,F403  (names in rnn.__all__)
 from neurokern.ops.embedding import *  # noqa: F401,F403  (names in embedding.__all__)
 from neurokern.ops.conv import *  # noqa: F401,F403  (names in conv.__all__)
+from neurokern.ops.image import affine_transform2d, affine_transform2d_backward  # noqa: F401
