@@ -165,7 +165,7 @@ def test_cli_runs_an_example(capsys):
 
 def test_cli_rejects_unknown_example(capsys):
     with pytest.raises(SystemExit):
-        cli.main(["example", "lenet"])
+        cli.main(["example", "lenet9"])
     assert "invalid choice" in capsys.readouterr().err
 
 

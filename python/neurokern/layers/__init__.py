@@ -56,3 +56,14 @@ def deserialize(config):
         raise ValueError(f"unknown layer class {name!r}; known: {sorted(_CLASSES)}. Received: class_name={name!r}")
     return cls.from_config(config.get("config", {}))
 from neurokern.layers.preprocessing import *  # noqa: E402,F401,F403  Rescaling, RandomFlip, ... (registers them)
+
+
+def get(identifier):
+    """A layer from a Layer instance or a serialized config dict (Keras `layers.get`)."""
+    from neurokern.layers.base import Layer
+    if isinstance(identifier, Layer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(f"Could not interpret layer identifier: {identifier!r}. Pass a Layer or a config dict "
+                     f"from layers.serialize(). Received: identifier={identifier!r}")
