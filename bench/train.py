@@ -43,13 +43,38 @@ def mlp_torch(batch):
     return net, opt, loss_fn
 
 
-NETWORKS = {"mlp": ((784,), 10, mlp_neurokern, mlp_torch)}
+def lenet_neurokern(batch):
+    from neurokern import layers, models
+    model = models.Sequential([
+        layers.Input((28, 28, 1)),
+        layers.Conv2D(6, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(16, 5, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+        layers.Dense(120, activation="relu"), layers.Dense(84, activation="relu"),
+        layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def lenet_torch(batch):
+    import torch
+    nn = torch.nn
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)  # Keras Adam defaults
+    loss_fn = torch.nn.CrossEntropyLoss()
+    return net, opt, loss_fn
+
+
+NETWORKS = {"mlp": ((784,), 10, mlp_neurokern, mlp_torch),
+            "lenet": ((28, 28, 1), 10, lenet_neurokern, lenet_torch)}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--network", choices=sorted(NETWORKS), default="mlp")
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--batch", type=int, default=None, help="default: 128 (mlp), 64 (lenet)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=30)
     args = p.parse_args(argv)
@@ -58,6 +83,8 @@ def main(argv=None):
     from neurokern import ops
     nk.set_num_threads(args.threads)
     in_shape, classes, make_nk, make_torch = NETWORKS[args.network]
+    if args.batch is None:
+        args.batch = 128 if args.network == "mlp" else 64
     rng = np.random.default_rng(0)
     x = rng.random((args.batch, *in_shape), dtype=np.float32)
     y = rng.integers(0, classes, size=args.batch).astype(np.int64)
@@ -74,6 +101,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
         net, opt, loss_fn = make_torch(args.batch)
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        if xt.ndim == 4:  # NHWC images -> torch's NCHW view of the same memory (channels_last)
+            xt = xt.permute(0, 3, 1, 2)
 
         def step():
             opt.zero_grad(set_to_none=True)
