@@ -108,6 +108,24 @@ def pool_row(torch, rounds, rng):
             f"{best['torch'] * 1e3:.2f} (channels_last)", "-", f"**{best['torch'] / best['nk']:.2f}**"]
 
 
+def lenet_step_row(torch, rounds, rng):
+    """One LeNet-5 training step (batch 64, Adam), the networks of bench/train.py --network lenet."""
+    import train  # bench/train.py: the same two networks, so the step is defined once
+    x = rng.random((64, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, size=64).astype(np.int64)
+    model = train.lenet_neurokern(64)
+    net, opt, loss_fn = train.lenet_torch(64)
+    xt, yt = torch.from_numpy(x).permute(0, 3, 1, 2), torch.from_numpy(y)  # channels_last view
+
+    def torch_step():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(net(xt), yt).backward()
+        opt.step()
+    best = side_by_side({"nk": lambda: model.train_on_batch(x, y), "torch": torch_step}, rounds=rounds)
+    return ["LeNet training step, batch 64, Adam", "fwd+bwd+update", f"{best['nk'] * 1e3:.2f}", "-", "-",
+            f"{best['torch'] * 1e3:.2f} (channels_last)", "-", f"**{best['torch'] / best['nk']:.2f}**"]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=2)
@@ -140,7 +158,7 @@ def main(argv=None):
         rows.append(row)
     else:
         notes.append("max-pool fwd+bwd: left out (neurokern.ops.max_pool2d is not in this checkout).")
-    notes.append("LeNet training step: left out (the Conv2D / MaxPooling2D layers are not in this checkout).")
+    rows.append(lenet_step_row(torch, args.rounds, rng))
     headers = ["conv (NHWC, Keras kernel)", "pass", "nk ms", "nk GFLOPS", "torch NCHW ms",
                "torch channels_last ms", "torch GFLOPS (best)", "speed vs torch (>1 = nk faster)"]
     text = "\n".join([
