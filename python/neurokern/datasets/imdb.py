@@ -11,7 +11,7 @@ oov_char (or are dropped when oov_char=None); with maxlen, reviews of maxlen wor
 dropped (Keras keeps len < maxlen); both splits are shuffled with np.random.RandomState(seed).
 
 No pickle. Keras's imdb.npz stores its reviews as object arrays, which np.load can only open by
-unpickling (allow_pickle=True: arbitrary code runs if the file is hostile). neurokern never does
+unpickling (np.load's pickle mode: arbitrary code runs if the file is hostile). neurokern never does
 that. It reads two formats, each with np.load(allow_pickle=False) or less:
 
   imdb.npz       Keras's file, byte for byte (SHA-256 checked when downloaded). Its object
@@ -221,10 +221,8 @@ def _checked(d, where):
 def save_flat(path, train, test):
     """Write (x_train, y_train), (x_test, y_test) (word-rank lists, labels) as a pickle-free .npz.
 
-    To convert a Keras imdb.npz you trust without neurokern, in an environment where unpickling
-    is acceptable: `f = np.load("imdb.npz", allow_pickle=True)`, then
-    `save_flat("imdb_flat.npz", (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"]))`.
-    (neurokern reads imdb.npz directly anyway; this is for other tools and smaller files.)
+    The arrays are the raw word ranks, as stored in Keras's imdb.npz; load_data reads the result with
+    np.load(allow_pickle=False) and applies its usual options (num_words, maxlen, ...).
     """
     arrays = {}
     for split, (x, y) in zip(SPLITS, (train, test)):
