@@ -15,6 +15,7 @@
 #include <chrono>
 #include <utility>
 
+#include "cpu/fma_probe.h"
 #include "cpu/gemm_packed.h"
 
 namespace nk {
@@ -111,31 +112,12 @@ void gemm_packed_avx2(const GemmArgs& g) {
   gemm_packed_driver<KernelAvx2>(g, kBlockingAvx2, num_threads());
 }
 
-// FMA peak probe: 12 independent ymm FMA chains (enough to cover 2 ports x 4 cycles latency).
+// FMA peak probe (fma_probe.h) with __m256.
 double fma_peak_gflops_avx2(double seconds) {
-  __m256 acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(1e-3f * i);
-  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  using clock = std::chrono::steady_clock;
-  // Best rate over ~10 us chunks, like the best-of-N GEMM timings it is compared with: a chunk in
-  // which another process took the core is simply not the best one.
-  const auto t0 = clock::now();
-  double best = 0.0, elapsed = 0.0;
-  do {
-    const auto c0 = clock::now();
-    for (int rep = 0; rep < 4096; ++rep) {
-#pragma GCC unroll 12
-      for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-    }
-    const auto c1 = clock::now();
-    best = std::max(best, 4096.0 / std::chrono::duration<double>(c1 - c0).count());
-    elapsed = std::chrono::duration<double>(c1 - t0).count();
-  } while (elapsed < seconds);
-  __m256 s = acc[0];
-  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, acc[i]);
-  volatile float sink = _mm256_cvtss_f32(s);
-  (void)sink;
-  return 2.0 * kVL * 12 * best * 1e-9;  // flop per iteration x iterations per second
+  return fma_peak_probe<__m256>(
+      seconds, kVL, [](float x) { return _mm256_set1_ps(x); },
+      [](__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); },
+      [](__m256 v) { return _mm256_cvtss_f32(v); });
 }
 
 }  // namespace nk

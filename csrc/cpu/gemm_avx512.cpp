@@ -21,6 +21,7 @@
 #include <chrono>
 #include <utility>
 
+#include "cpu/fma_probe.h"
 #include "cpu/gemm_packed.h"
 
 namespace nk {
@@ -118,33 +119,12 @@ void gemm_packed_avx512(const GemmArgs& g) {
   gemm_packed_driver<KernelAvx512>(g, kBlockingAvx512, num_threads());
 }
 
-// FMA peak probe: 12 independent zmm FMA chains (2 ports x 4 cycles latency = 8 needed).
+// FMA peak probe (fma_probe.h) with __m512.
 double fma_peak_gflops_avx512(double seconds) {
-  __m512 acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(1e-3f * i);
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-  using clock = std::chrono::steady_clock;
-  // Best rate over ~10 us chunks, like the best-of-N GEMM timings it is compared with: a chunk in
-  // which another process took the core is simply not the best one.
-  const auto t0 = clock::now();
-  double best = 0.0, elapsed = 0.0;
-  do {
-    const auto c0 = clock::now();
-    for (int rep = 0; rep < 4096; ++rep) {
-#pragma GCC unroll 12
-      for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    }
-    const auto c1 = clock::now();
-    best = std::max(best, 4096.0 / std::chrono::duration<double>(c1 - c0).count());
-    elapsed = std::chrono::duration<double>(c1 - t0).count();
-  } while (elapsed < seconds);
-  __m512 s = acc[0];
-  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, acc[i]);
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, s);
-  volatile float sink = lanes[0];  // keep the chains alive
-  (void)sink;
-  return 2.0 * kVL * 12 * best * 1e-9;  // flop per iteration x iterations per second
+  return fma_peak_probe<__m512>(
+      seconds, kVL, [](float x) { return _mm512_set1_ps(x); },
+      [](__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); },
+      [](__m512 v) { return _mm512_cvtss_f32(v); });
 }
 
 }  // namespace nk
