@@ -104,8 +104,8 @@ def ref_backward_weights(dy, x, k_hw, strides, pads, dil):
 # (N, H, W, C, F, (KH, KW), strides, padding, dilation): batch 1, odd sizes, C = 1 and 3, kernels
 # 1/2/3/4/5/7, strides 2 and 3, 'same' with even kernels and strides, dilation 2, kernel == input with
 # 'valid', explicit and asymmetric padding, filter counts that hit every register tile of
-# direct_avx512 with masked tails (6, 16, 33, 40, 70), and shapes big enough to run several chunks on
-# several threads (the last three).
+# direct_avx512 with masked tails (6, 16, 33, 40, 70), shapes big enough to run several chunks on
+# several threads, and the lane-packed small-filter shapes (the last three).
 SHAPES = [
     (1, 7, 9, 3, 5, (3, 3), (1, 1), "same", (1, 1)),
     (2, 11, 13, 1, 6, (5, 5), (1, 1), "same", (1, 1)),
@@ -126,6 +126,11 @@ SHAPES = [
     (4, 30, 31, 16, 24, (3, 3), (1, 1), "same", (1, 1)),
     (2, 40, 37, 8, 16, (5, 5), (2, 2), "same", (1, 1)),
     (2, 30, 30, 4, 8, (7, 7), (1, 1), "same", (2, 2)),
+    # direct_avx512's lane-packed path (F < 16, C <= 8, horizontal stride 1): LeNet conv1 on several
+    # chunks and threads, 12 filters (a 3-vector lane pattern) from 8 channels, one filter at stride (2, 1)
+    (3, 28, 28, 1, 6, (5, 5), (1, 1), "same", (1, 1)),
+    (2, 9, 20, 8, 12, (3, 3), (1, 1), "same", (1, 1)),
+    (1, 7, 33, 2, 1, (3, 3), (2, 1), "same", (1, 1)),
 ]
 IDS = [f"{s[0]}x{s[1]}x{s[2]}x{s[3]}-{s[4]}_k{s[5][0]}{s[5][1]}_s{s[6][0]}{s[6][1]}_{s[7]}_d{s[8][0]}"
        for s in SHAPES]

@@ -49,6 +49,9 @@
 //                115 -> 141; 8x224x224x3->64 fwd 41 -> 76, bwd-weights 41 -> 46; 64x14x14x6->16 5x5
 //                valid fwd 46 -> 80, bwd-weights 38 -> 62; 64x28x28x1->6 5x5 bwd-weights 5.7 -> 7.0. im2col_gemm
 //                pays for unfolding and then packing the unfolded matrix again inside nk::gemm.
+//                F < 16, C <= 8 at horizontal stride 1 (forward; backward-weights when F is 1, 2, 3, 4, 6, 8 or
+//                12) goes to the lane-packed kernels of conv_lanes_avx512.cpp, which fill all 16 lanes
+//                with (pixel, filter) pairs instead of F of 16 with filters.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -141,6 +144,14 @@ void conv2d_forward_direct_avx512(float* y, const float* x, const float* w, cons
 void conv2d_backward_data_direct_avx512(float* dx, const float* dy, const float* w, const ConvShape& s);
 void conv2d_backward_weights_direct_avx512(float* dw, float* db, const float* dy, const float* x,
                                            const ConvShape& s);
+// conv_lanes_avx512.cpp: F < 16 filters, C <= 8 channels, horizontal stride 1 (first layers): a
+// vector holds 16 consecutive (pixel, filter) outputs of a row instead of F filters of one pixel.
+// direct_avx512 hands these shapes over when conv2d_lanes_fits() says so.
+bool conv2d_lanes_fits(const ConvShape& s, bool backward_weights);
+void conv2d_forward_lanes_avx512(float* y, const float* x, const float* w, const float* b,
+                                 const ConvShape& s);
+void conv2d_backward_weights_lanes_avx512(float* dw, float* db, const float* dy, const float* x,
+                                          const ConvShape& s);
 void conv2d_backward_data_im2col_gemm(float* dx, const float* dy, const float* w, const ConvShape& s);
 void conv2d_backward_weights_im2col_gemm(float* dw, float* db, const float* dy, const float* x,
                                          const ConvShape& s);

@@ -124,6 +124,7 @@ float* pad_scratch(int64_t floats) {
 
 void conv2d_forward_direct_avx512(float* y, const float* x, const float* w, const float* b,
                                   const ConvShape& s) {
+  if (conv2d_lanes_fits(s, false)) return conv2d_forward_lanes_avx512(y, x, w, b, s);
   const int64_t C = s.C, F = s.F;
   // Filter vectors per tile, measured (1 thread, CPU time): with a long reduction (KC = 576, 1152)
   // 14 x 2 beats 6 x 4 by ~5 % (more pixels per weight load); with a short one (C = 3, KC = 27) 6 x 4
@@ -177,19 +178,20 @@ void conv2d_forward_direct_avx512(float* y, const float* x, const float* w, cons
 // Backward-data at stride 1 is itself a stride-1 conv: dx[ih] = sum_kh dy[ih + PT - kh*DH] . w[kh]^T,
 // i.e. a conv of dy with the taps flipped (kh -> KH-1-kh), each tap's (C, F) matrix transposed, and
 // padding (KH-1)*DH - PT before. Strided convs (dy has holes in dx's frame), explicit padding
-// larger than the dilated kernel and fewer than 16 input channels go to im2col_gemm.
+// larger than the dilated kernel and fewer than 16 input channels go to im2col_gemm, except the few
+// channels the lane-packed forward suits (C < 16 with every lane busy: e.g. LeNet's conv1, C = 1).
 void conv2d_backward_data_direct_avx512(float* dx, const float* dy, const float* w, const ConvShape& s) {
   const int64_t pt = (s.KH - 1) * s.DH - s.PT, pl = (s.KW - 1) * s.DW - s.PL;
+  const int64_t C = s.C, F = s.F, taps = s.KH * s.KW;
+  const ConvShape t{s.N, s.OH, s.OW, F, C, s.KH, s.KW, 1, 1, s.DH, s.DW, pt, pl, s.H, s.W};
   // C < 16 would leave most lanes of the tile's filter vectors idle (C = 3: 3 of 16; measured 2x
   // slower than im2col_gemm on 8x224x224x3->64 and LeNet's 1->6 and 6->16).
-  if (s.SH != 1 || s.SW != 1 || pt < 0 || pl < 0 || s.C < 16)
+  if (s.SH != 1 || s.SW != 1 || pt < 0 || pl < 0 || (s.C < 16 && !conv2d_lanes_fits(t, false)))
     return conv2d_backward_data_im2col_gemm(dx, dy, w, s);
-  const int64_t C = s.C, F = s.F, taps = s.KH * s.KW;
   std::vector<float> wt(static_cast<size_t>(taps * F * C));  // (KH, KW, F, C), taps reversed
-  for (int64_t t = 0; t < taps; ++t)
+  for (int64_t k = 0; k < taps; ++k)
     for (int64_t c = 0; c < C; ++c)
-      for (int64_t f = 0; f < F; ++f) wt[((taps - 1 - t) * F + f) * C + c] = w[(t * C + c) * F + f];
-  const ConvShape t{s.N, s.OH, s.OW, F, C, s.KH, s.KW, 1, 1, s.DH, s.DW, pt, pl, s.H, s.W};
+      for (int64_t f = 0; f < F; ++f) wt[((taps - 1 - k) * F + f) * C + c] = w[(k * C + c) * F + f];
   conv2d_forward_direct_avx512(dx, dy, wt.data(), nullptr, t);
 }
 
@@ -298,6 +300,7 @@ void backward_weights_small_c(float* dw, float* db, const float* dy, const float
 
 void conv2d_backward_weights_direct_avx512(float* dw, float* db, const float* dy, const float* x,
                                            const ConvShape& s) {
+  if (conv2d_lanes_fits(s, true)) return conv2d_backward_weights_lanes_avx512(dw, db, dy, x, s);
   if (s.C < 16) return backward_weights_small_c(dw, db, dy, x, s);
   const int64_t C = s.C, F = s.F, KCF = s.KH * s.KW * C * F;
   if (db) bias_add_backward(db, dy, s.N * s.OH * s.OW, F);  // db += column sums of dy (P, F)
