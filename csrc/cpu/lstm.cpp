@@ -217,26 +217,51 @@ static void unit_block(int64_t U, int k, int nt, int64_t* j0, int64_t* j1) {
   *j1 = std::min<int64_t>(per * (k + 1) * 16, U);
 }
 
+// The cell pass of one row over units [j0, j0 + w), as cpu/lstm_kernels.inc computes it per ISA:
+// gates (bias, activations) one pass each, then c and h.
+static void cell_forward_scalar(float* gates, float* c, float* h, const float* z, const float* bias,
+                                const float* cprev, int64_t U, int64_t j0, int64_t w, int act, int ract) {
+  for (int q = 0; q < 4; ++q) {  // gates = activation(z + bias)
+    float* gq = gates + q * U + j0;
+    const float* zq = z + q * w;
+    for (int64_t j = 0; j < w; ++j) gq[j] = zq[j] + (bias ? bias[q * U + j0 + j] : 0.0f);
+    act_forward(q == 2 ? act : ract, gq, gq, w);
+  }
+  const float *i = gates + j0, *f = gates + U + j0, *g = gates + 2 * U + j0, *o = gates + 3 * U + j0;
+  float *ct = c + j0, *ht = h + j0;
+  for (int64_t j = 0; j < w; ++j) ct[j] = f[j] * cprev[j0 + j] + i[j] * g[j];
+  act_forward(act, ht, ct, w);
+  for (int64_t j = 0; j < w; ++j) ht[j] *= o[j];
+}
+using CellForwardFn = void (*)(float*, float*, float*, const float*, const float*, const float*, int64_t,
+                               int64_t, int64_t, int, int);
+
 void lstm_forward(float* h_seq, float* h_last, float* c_last, float* gates, float* c_seq, const float* x,
                   const float* h0, const float* c0, const uint8_t* mask, const float* kernel,
                   const float* recurrent_kernel, const float* bias, int64_t N, int64_t T, int64_t F,
                   int64_t U, int act, int ract) {
   const int64_t G = 4 * U;
   if (N == 0 || T == 0 || U == 0) return;
-  // Input projection of every (n, t) row at once: gates = x (N*T, F) @ kernel (F, 4U).
-  gemm(gates, x, kernel, N * T, G, F, false, false, 1.0f, 0.0f, F, G, G);
   const int nt = loop_threads(N, U);
-  // Workspace, once per call: thread-blocked recurrent kernel and one z scratch (N, 4w) per thread.
-  std::vector<float> whp(U * G);
+  // the cell pass: one fused vector loop per ISA (cpu/lstm_kernels.inc), the plain one above otherwise
+  const Isa isa = active_isa();
+  const CellForwardFn cell = isa == Isa::avx512 ? lstm_avx512::cell_forward
+                             : isa == Isa::avx2 ? lstm_avx2::cell_forward
+                                                : cell_forward_scalar;
+  // Workspace, once per call: both kernels' columns thread-blocked ([thread 0: i f g o of its units |
+  // thread 1: ...], kernel rows first, then recurrent_kernel rows) and one z scratch (N, 4w) per thread.
+  std::vector<float> wp((F + U) * G);
   int64_t wmax = 0;
   for (int k = 0; k < nt; ++k) {
     int64_t j0, j1;
     unit_block(U, k, nt, &j0, &j1);
     const int64_t w = j1 - j0;
     wmax = std::max(wmax, w);
-    for (int64_t r = 0; r < U; ++r)
+    for (int64_t r = 0; r < F + U; ++r) {
+      const float* src = r < F ? kernel + r * G : recurrent_kernel + (r - F) * G;
       for (int q = 0; q < 4; ++q)
-        std::memcpy(whp.data() + r * G + 4 * j0 + q * w, recurrent_kernel + r * G + q * U + j0, sizeof(float) * w);
+        std::memcpy(wp.data() + r * G + 4 * j0 + q * w, src + q * U + j0, sizeof(float) * w);
+    }
   }
   std::vector<float> zbuf(static_cast<size_t>(nt) * N * 4 * wmax);
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -246,37 +271,25 @@ void lstm_forward(float* h_seq, float* h_last, float* c_last, float* gates, floa
     unit_block(U, k, nt, &j0, &j1);
     const int64_t w = j1 - j0;
     float* zk = zbuf.data() + static_cast<size_t>(k) * N * 4 * wmax;
-    for (int64_t t = 0; t < T; ++t) {
-      // h_{t-1} rows: h0, or the previous step's slice of h_seq (rows T*U apart)
+    for (int64_t t = 0; t < T; ++t) {  // every thread reaches every barrier, even with no units (w = 0)
+      // z (N, 4w) = x_t (rows T*F apart) @ kernel_k + h_{t-1} (h0, or h_seq's step t-1 rows) @ recurrent_k:
+      // the input projection is done step by step so z stays in cache for the cell pass
       const float* hp = t > 0 ? h_seq + (t - 1) * U : h0;
       const int64_t ldh = t > 0 ? T * U : U;
-      if (w > 0) gemm(zk, hp, whp.data() + 4 * j0, N, 4 * w, U, false, false, 1.0f, 0.0f, ldh, G, 4 * w);
+      if (w > 0) {
+        gemm(zk, x + t * F, wp.data() + 4 * j0, N, 4 * w, F, false, false, 1.0f, 0.0f, T * F, G, 4 * w);
+        gemm(zk, hp, wp.data() + F * G + 4 * j0, N, 4 * w, U, false, false, 1.0f, 1.0f, ldh, G, 4 * w);
+      }
       for (int64_t n = 0; n < N && w > 0; ++n) {
         const int64_t r = n * T + t;
-        float* z = gates + r * G;
-        const float* zr = zk + n * 4 * w;
-        for (int q = 0; q < 4; ++q) {  // z = x-projection + recurrent part + bias, then activate
-          float* zq = z + q * U + j0;
-          const float* rq = zr + q * w;
-          if (bias) {
-            const float* bq = bias + q * U + j0;
-            for (int64_t j = 0; j < w; ++j) zq[j] += rq[j] + bq[j];
-          } else {
-            for (int64_t j = 0; j < w; ++j) zq[j] += rq[j];
-          }
-          act_forward(q == 2 ? act : ract, zq, zq, w);
-        }
-        const float* cp = (t > 0 ? c_seq + (r - 1) * U : c0 + n * U) + j0;
-        const float* hpr = (t > 0 ? h_seq + (r - 1) * U : h0 + n * U) + j0;
-        float* ct = c_seq + r * U + j0;
-        float* ht = h_seq + r * U + j0;
-        const float *i = z + j0, *f = z + U + j0, *g = z + 2 * U + j0, *o = z + 3 * U + j0;
-        for (int64_t j = 0; j < w; ++j) ct[j] = f[j] * cp[j] + i[j] * g[j];
-        act_forward(act, ht, ct, w);
-        for (int64_t j = 0; j < w; ++j) ht[j] *= o[j];
+        const float* cp = t > 0 ? c_seq + (r - 1) * U : c0 + n * U;
+        const float* hpr = t > 0 ? h_seq + (r - 1) * U : h0 + n * U;
+        float* ct = c_seq + r * U;
+        float* ht = h_seq + r * U;
+        cell(gates + r * G, ct, ht, zk + n * 4 * w, bias, cp, U, j0, w, act, ract);
         if (mask && !mask[r]) {  // skipped step: carry the state through
-          std::memcpy(ct, cp, sizeof(float) * w);
-          std::memcpy(ht, hpr, sizeof(float) * w);
+          std::memcpy(ct + j0, cp + j0, sizeof(float) * w);
+          std::memcpy(ht + j0, hpr + j0, sizeof(float) * w);
         }
       }
 #pragma omp barrier

@@ -21,10 +21,10 @@
 //
 // Variants (lstm_variants()):
 //   naive - plain loops: per step and row a dot product per gate column; the reference
-//   fused - one GEMM (nk::gemm) for the input projection of all N*T rows, one GEMM per step for the
-//           recurrent part written straight into that step's gate rows (ldc = T*4U), then one fused
-//           pass per row (bias, ract/act on gate rows with the per-ISA vector kernels of
-//           cpu/activation.h, c/h update). Backward: the dgates loop per step (sequential only in
+//   fused - per step and thread two GEMMs (nk::gemm) into a small z scratch (N, 4w) that stays in
+//           cache: x_t @ kernel and += h_{t-1} @ recurrent_kernel for the thread's units, then one
+//           fused vector pass per row (bias, ract/act, c/h update: cpu/lstm_kernels.inc) that writes
+//           the activated gates, c_t and h_t. Backward: the dgates loop per step (sequential only in
 //           dh_{t-1} = dz_t @ recurrent_kernel^T), then dkernel, drecurrent_kernel, dx and dbias as
 //           single merged GEMMs / sums with K = N*T.
 // The same file provides SimpleRNN (cpu/rnn.h) with the same structure.
@@ -103,5 +103,17 @@ float dact1(int act, float y);  // f' expressed through the output y = f(x)
 // Column sums: db[j] += sum_r dz[r, j], dz (R, C) row-major; split over columns across threads.
 void column_sums_acc(float* db, const float* dz, int64_t R, int64_t C);
 }  // namespace recurrent
+
+// The fused forward cell pass of one row over units [j0, j0 + w) (cpu/lstm_kernels.inc), one build per
+// ISA; lstm.cpp keeps the scalar version. gates (4U) the row's activated gates (out), c/h (U) c_t/h_t,
+// z (4w) the pre-activations of the w units as blocks i f g o, bias (4U) or null, cprev (U) c_{t-1}.
+namespace lstm_avx2 {
+void cell_forward(float* gates, float* c, float* h, const float* z, const float* bias, const float* cprev,
+                  int64_t U, int64_t j0, int64_t w, int act, int ract);
+}
+namespace lstm_avx512 {
+void cell_forward(float* gates, float* c, float* h, const float* z, const float* bias, const float* cprev,
+                  int64_t U, int64_t j0, int64_t w, int act, int ract);
+}
 
 }  // namespace nk
