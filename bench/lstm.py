@@ -5,9 +5,9 @@ process, both with the same thread count (default 2).
     python bench/lstm.py --threads 1 --rounds 5
 
 Shapes (batch, timesteps, features, units): (64, 50, 32, 128) and (32, 200, 64, 256).
-"forward" is one pass over the sequence (torch under no_grad, neurokern saving what the backward
-needs, which it always does); "fwd+bwd" is a forward that keeps the graph plus the backward to every
-weight and the input, with upstream gradient on the whole output sequence. Best of interleaved
+"forward" is one inference pass over the sequence (torch under no_grad, neurokern with
+training=False: neither saves anything for a backward); "fwd+bwd" is a forward that keeps what
+the backward needs plus the backward to every weight and the input, with upstream gradient on the whole output sequence. Best of interleaved
 blocks (bench/_common.side_by_side). "ratio" = torch time / neurokern time: > 1 means neurokern is
 faster; the target is >= 0.8. Writes bench/results/lstm.md.
 
@@ -42,10 +42,10 @@ def neurokern_fns(N, T, F, U, rng):
     dW, dWh, db = nk.zeros((F, 4 * U)), nk.zeros((U, 4 * U)), nk.zeros((4 * U,))
 
     def fwd():
-        return ops.lstm_forward(x, h0, c0, W, Wh, b)
+        return ops.lstm_forward(x, h0, c0, W, Wh, b, training=False)
 
     def fwd_bwd():
-        h_seq, _, _, gates, c_seq = fwd()
+        h_seq, _, _, gates, c_seq = ops.lstm_forward(x, h0, c0, W, Wh, b)
         ops.lstm_backward(dW, dWh, db, dy, None, None, gates, c_seq, h_seq, x, h0, c0, W, Wh)
     return fwd, fwd_bwd
 

@@ -189,6 +189,38 @@ def test_fused_matches_naive_on_larger_shapes(isa, rng, N, T, F, U, masked):
         assert_close(res["fused"][1][k], res["naive"][1][k].astype(np.float64), "recurrent")
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("N,T,F,U", [(3, 7, 5, 4), (64, 4, 9, 80)])
+def test_inference_forward_saves_no_gates(isa, rng, variant, masked, N, T, F, U):
+    """gates=None (inference) gives bit-identical h_seq, h_last, c_last, c_seq to the saving forward."""
+    p = make(rng, N, T, F, U)
+    mask = (rng.uniform(size=(N, T)) > 0.3).astype(np.float32) if masked else None
+    saved = [o.numpy() for o in run_forward(p, variant, mask=mask)]
+    outs = [nan_tensor(s) for s in ((N, T, U), (N, U), (N, U), (N, T, U))]
+    t = {k: nk.tensor(v) for k, v in p.items()}
+    _core.lstm_forward(outs[0], outs[1], outs[2], None, outs[3], t["x"], t["h0"], t["c0"],
+                       None if mask is None else nk.tensor(mask), t["W"], t["Wh"], t["b"], "tanh", "sigmoid",
+                       variant)
+    for got, want in zip(outs, saved[:3] + saved[4:]):
+        np.testing.assert_array_equal(got.numpy(), want)
+    r = ops.lstm_forward(p["x"], p["h0"], p["c0"], p["W"], p["Wh"], p["b"], mask=mask, variant=variant,
+                         training=False)
+    assert r[3] is None
+    np.testing.assert_array_equal(r[0], saved[0])
+
+
+def test_layer_backward_after_inference_forward_raises(rng):
+    layer = nk.layers.LSTM(3)
+    layer.build((2, 4, 5))
+    for w in layer.weights:
+        w.grad = nk.zeros(w.shape)
+    x = nk.tensor(rng.uniform(-1, 1, (2, 4, 5)).astype(np.float32))
+    y, ctx = layer.forward(x, False)
+    with pytest.raises(RuntimeError, match="training=True"):
+        layer.backward(ctx, nk.tensor(np.ones((2, 3), np.float32)))
+
+
 def test_backward_need_dx_false_skips_dx(rng):
     p = make(rng, 2, 3, 4, 5)
     dhs, dhl, dcl = upstream(rng, 2, 3, 5)

@@ -4,7 +4,7 @@
 //   lstm_backward(dx, dh0, dc0, dkernel, drecurrent_kernel, dbias, dh_seq, dh_last, dc_last, gates,
 //                 c_seq, h_seq, x, h0, c0, mask, kernel, recurrent_kernel, activation,
 //                 recurrent_activation, variant)
-// mask, bias, dbias, dx, dh_seq, dh_last, dc_last may be None. The mask is (N, T) of any dtype;
+// mask, bias, dbias, dx, dh_seq, dh_last, dc_last may be None; gates=None in lstm_forward is inference. The mask is (N, T) of any dtype;
 // nonzero = step active. The recurrent helpers below are shared with bindings/rnn.cpp.
 #include <string>
 #include <utility>
@@ -25,7 +25,7 @@ void check_disjoint(const std::vector<std::pair<const Tensor*, const char*>>& ou
     if (!o.first || o.first->nbytes() == 0) continue;
     auto* ob = static_cast<const char*>(o.first->raw());
     for (const auto& a : all) {
-      if (!a.first || a.first == o.first || a.first->nbytes() == 0) continue;
+      if (!a.first || a.second == o.second || a.first->nbytes() == 0) continue;  // same slot, not same object
       auto* ab = static_cast<const char*>(a.first->raw());
       NK_CHECK(ob + o.first->nbytes() <= ab || ab + a.first->nbytes() <= ob, o.second,
                " must not share memory with ", a.second);
@@ -98,7 +98,7 @@ std::pair<int, int> acts(const std::string& activation, const std::string& recur
 
 void bind_lstm(py::module_& m) {
   m.def("lstm_forward",
-        [](Tensor& h_seq, Tensor& h_last, Tensor& c_last, Tensor& gates, Tensor& c_seq, const Tensor& x,
+        [](Tensor& h_seq, Tensor& h_last, Tensor& c_last, Tensor* gates, Tensor& c_seq, const Tensor& x,
            const Tensor& h0, const Tensor& c0, const Tensor* mask, const Tensor& kernel,
            const Tensor& recurrent_kernel, const Tensor* bias, const std::string& activation,
            const std::string& recurrent_activation, const std::string& variant) {
@@ -110,11 +110,11 @@ void bind_lstm(py::module_& m) {
           check_opt(&h_seq, {N, T, U}, "h_seq");
           check_opt(&h_last, {N, U}, "h_last");
           check_opt(&c_last, {N, U}, "c_last");
-          check_opt(&gates, {N, T, 4 * U}, "gates");
+          check_opt(gates, {N, T, 4 * U}, "gates");
           check_opt(&c_seq, {N, T, U}, "c_seq");
-          check_disjoint({{&h_seq, "h_seq"}, {&h_last, "h_last"}, {&c_last, "c_last"}, {&gates, "gates"},
+          check_disjoint({{&h_seq, "h_seq"}, {&h_last, "h_last"}, {&c_last, "c_last"}, {gates, "gates"},
                           {&c_seq, "c_seq"}},
-                         {{&h_seq, "h_seq"}, {&h_last, "h_last"}, {&c_last, "c_last"}, {&gates, "gates"},
+                         {{&h_seq, "h_seq"}, {&h_last, "h_last"}, {&c_last, "c_last"}, {gates, "gates"},
                           {&c_seq, "c_seq"}, {&x, "x"}, {&h0, "h0"}, {&c0, "c0"}, {&kernel, "kernel"},
                           {&recurrent_kernel, "recurrent_kernel"}, {bias, "bias"}});
           auto [a, ra] = acts(activation, recurrent_activation);
@@ -122,16 +122,18 @@ void bind_lstm(py::module_& m) {
           const auto& v = pick(variant);
           const float* b = bias ? bias->data<float>() : nullptr;
           py::gil_scoped_release nogil;
-          v.forward(h_seq.data<float>(), h_last.data<float>(), c_last.data<float>(), gates.data<float>(),
+          v.forward(h_seq.data<float>(), h_last.data<float>(), c_last.data<float>(),
+                    gates ? gates->data<float>() : nullptr,
                     c_seq.data<float>(), x.data<float>(), h0.data<float>(), c0.data<float>(),
                     mask ? mb.data() : nullptr, kernel.data<float>(), recurrent_kernel.data<float>(), b, N, T,
                     d.F, U, a, ra);
         },
-        py::arg("h_seq"), py::arg("h_last"), py::arg("c_last"), py::arg("gates"), py::arg("c_seq"),
+        py::arg("h_seq"), py::arg("h_last"), py::arg("c_last"), py::arg("gates").none(true), py::arg("c_seq"),
         py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("mask").none(true), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("bias").none(true), py::arg("activation") = "tanh",
         py::arg("recurrent_activation") = "sigmoid", py::arg("variant") = "auto",
-        "LSTM over a whole sequence (Keras layout and gate order i, f, c, o); see csrc/cpu/lstm.h.");
+        "LSTM over a whole sequence (Keras layout and gate order i, f, c, o); gates=None for inference "
+        "(nothing saved for a backward); see csrc/cpu/lstm.h.");
 
   m.def("lstm_backward",
         [](Tensor* dx, Tensor& dh0, Tensor& dc0, Tensor& dkernel, Tensor& drecurrent_kernel, Tensor* dbias,

@@ -104,12 +104,13 @@ void lstm_forward_naive(float* h_seq, float* h_last, float* c_last, float* gates
                         const float* kernel, const float* recurrent_kernel, const float* bias,
                         int64_t N, int64_t T, int64_t F, int64_t U, int act, int ract) {
   const int64_t G = 4 * U;
+  std::vector<float> grow(gates ? 0 : G);  // inference: one row of gates, not saved
   for (int64_t n = 0; n < N; ++n) {
     const float* hp = h0 + n * U;  // h_{t-1}, c_{t-1} of this row
     const float* cp = c0 + n * U;
     for (int64_t t = 0; t < T; ++t) {
       const float* xt = x + (n * T + t) * F;
-      float* gt = gates + (n * T + t) * G;
+      float* gt = gates ? gates + (n * T + t) * G : grow.data();
       for (int64_t j = 0; j < G; ++j) {
         double z = bias ? bias[j] : 0.0;
         for (int64_t k = 0; k < F; ++k) z += (double)xt[k] * kernel[k * G + j];
@@ -264,6 +265,9 @@ void lstm_forward(float* h_seq, float* h_last, float* c_last, float* gates, floa
     }
   }
   std::vector<float> zbuf(static_cast<size_t>(nt) * N * 4 * wmax);
+  // Inference (gates == null): nothing is saved for a backward; each thread's cell pass writes the
+  // row's activated gates into its own 4U scratch instead of the (N, T, 4U) tensor (no 4U*N*T stores).
+  std::vector<float> gscr(gates ? 0 : static_cast<size_t>(nt) * G);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     const int k = nt > 1 ? thread_id() : 0;
@@ -286,7 +290,8 @@ void lstm_forward(float* h_seq, float* h_last, float* c_last, float* gates, floa
         const float* hpr = t > 0 ? h_seq + (r - 1) * U : h0 + n * U;
         float* ct = c_seq + r * U;
         float* ht = h_seq + r * U;
-        cell(gates + r * G, ct, ht, zk + n * 4 * w, bias, cp, U, j0, w, act, ract);
+        float* gr = gates ? gates + r * G : gscr.data() + static_cast<size_t>(k) * G;
+        cell(gr, ct, ht, zk + n * 4 * w, bias, cp, U, j0, w, act, ract);
         if (mask && !mask[r]) {  // skipped step: carry the state through
           std::memcpy(ct + j0, cp + j0, sizeof(float) * w);
           std::memcpy(ht + j0, hpr + j0, sizeof(float) * w);

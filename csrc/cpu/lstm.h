@@ -11,7 +11,8 @@
 //   h_t = h_{t-1}, c_t = c_{t-1} (Keras carries the state through masked steps).
 //
 // Forward writes h_seq (N, T, U), h_last and c_last (N, U), and saves gates (N, T, 4U: i, f, g, o
-// after their activations) and c_seq (N, T, U) for the backward.
+// after their activations) and c_seq (N, T, U) for the backward. gates may be null (inference: a
+// forward that no backward will follow saves no gates).
 // Backward OVERWRITES dx (N, T, F), dh0 and dc0 (N, U) (input gradients; dx may be null to skip it)
 // and ACCUMULATES dkernel, drecurrent_kernel, dbias (parameter gradients, +=; dbias may be null).
 // Upstream gradients dh_seq (N, T, U), dh_last and dc_last (N, U) may each be null (= zero).
@@ -40,7 +41,7 @@ void lstm_check_activation(int act, const char* what);
 void lstm_forward(float* h_seq,              // (N, T, U) out
                   float* h_last,             // (N, U) out
                   float* c_last,             // (N, U) out
-                  float* gates,              // (N, T, 4U) saved: i, f, g, o after activation
+                  float* gates,              // (N, T, 4U) saved: i, f, g, o after activation; or null
                   float* c_seq,              // (N, T, U) saved: c_t
                   const float* x,            // (N, T, F)
                   const float* h0,           // (N, U)

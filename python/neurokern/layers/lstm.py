@@ -37,17 +37,21 @@ class LSTM(Recurrent):
             return np.concatenate([base((u,)), np.ones((u,), np.float32), base((2 * u,))]).astype(np.float32)
         return init
 
-    def _run(self, x, states, mask):
+    def _run(self, x, states, mask, training=True):
         h0, c0 = states
+        # training=False (predict, evaluate) is inference: the kernel saves no gates for a backward
         h_seq, h_last, c_last, gates, c_seq = ops.lstm_forward(
             x, h0, c0, self.kernel.value, self.recurrent_kernel.value, self.bias.value if self.use_bias else None,
-            mask, self.activation, self.recurrent_activation)
+            mask, self.activation, self.recurrent_activation, training=training)
         return h_seq, [h_last, c_last], (x, h0, c0, mask, h_seq, gates, c_seq)
 
     def _run_backward(self, ctx, dseq, dstates, need_dx):
         if not need_dx and not self._wants_grads():
             return None
         x, h0, c0, mask, h_seq, gates, c_seq = ctx
+        if gates is None:
+            raise RuntimeError(f"{self.name}: backward after an inference forward (training=False saves nothing "
+                               "for a backward); run forward(x, training=True) before backward")
         dk, drk, db = self._grads()
         dx, _, _ = ops.lstm_backward(dk, drk, db, dseq, dstates[0], dstates[1], gates, c_seq, h_seq, x, h0, c0,
                                      self.kernel.value, self.recurrent_kernel.value, mask, need_dx,

@@ -39,7 +39,7 @@ def _init_config(init):
 
 class Recurrent(Layer):
     """Base class; subclasses set `_gates` (4 for LSTM, 1 for SimpleRNN), `_n_states` and implement
-    `_run(x, states, mask)` / `_run_backward(ctx, dseq, dstates, need_dx)`."""
+    `_run(x, states, mask, training)` / `_run_backward(ctx, dseq, dstates, need_dx)`."""
 
     _gates = 1
     _n_states = 1
@@ -117,7 +117,7 @@ class Recurrent(Layer):
 
     def forward(self, x, training=False, initial_state=None, mask=None):
         """(y, ctx); y is [output, *states] when return_state."""
-        seq, states, ctx = self._run(x, self._states(initial_state, x.shape[0]), self._mask(mask))
+        seq, states, ctx = self._run(x, self._states(initial_state, x.shape[0]), self._mask(mask), training)
         out = seq if self.return_sequences else states[0]
         return ([out] + list(states) if self.return_state else out), ctx
 

@@ -15,7 +15,7 @@ class SimpleRNN(Recurrent):
     _gates = 1
     _n_states = 1
 
-    def _run(self, x, states, mask):
+    def _run(self, x, states, mask, training=True):
         (h0,) = states
         h_seq, h_last = ops.rnn_forward(x, h0, self.kernel.value, self.recurrent_kernel.value,
                                         self.bias.value if self.use_bias else None, mask, self.activation)

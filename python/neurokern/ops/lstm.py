@@ -6,7 +6,7 @@
 
 x (N, T, F), kernel (F, 4U), recurrent_kernel (U, 4U), bias (4U,) or None, h0 / c0 (N, U) or None
 (zeros). `gates` (N, T, 4U: i, f, g, o after activation) and `c_seq` (N, T, U) are what the backward
-needs. mask (N, T) (nonzero = step active, else the state is carried through) may be None.
+needs (lstm_forward(..., training=False) saves no gates: inference). mask (N, T) (nonzero = step active, else the state is carried through) may be None.
 The backward overwrites dx / dh0 / dc0 (returned; dx is None when need_dx=False) and ACCUMULATES into
 the Tensors dkernel, drecurrent_kernel, dbias (dbias may be None). dh_seq, dh_last, dc_last may be
 None (zero upstream gradient). activation / recurrent_activation: 'tanh', 'sigmoid', 'relu', 'linear'.
@@ -45,20 +45,22 @@ def _check_x(x_t, op):
 
 
 def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias=None, mask=None, activation="tanh",
-                 recurrent_activation="sigmoid", variant="auto"):
-    """(h_seq (N,T,U), h_last (N,U), c_last (N,U), gates (N,T,4U), c_seq (N,T,U))."""
+                 recurrent_activation="sigmoid", variant="auto", training=True):
+    """(h_seq (N,T,U), h_last (N,U), c_last (N,U), gates (N,T,4U), c_seq (N,T,U)).
+
+    training=False is inference: no backward will follow, so the gates are not saved (returned as None)."""
     x_t, as_np = as_input(x)
     _check_x(x_t, "lstm")
     k_t = as_input(kernel)[0]
     n, t, u = x_t.shape[0], x_t.shape[1], _units(k_t, 4)
     h0_t, c0_t = _state(h0, n, u, x_t, "h0"), _state(c0, n, u, x_t, "c0")
     h_seq, c_seq = new_output(None, (n, t, u), x_t), new_output(None, (n, t, u), x_t)
-    gates = new_output(None, (n, t, 4 * u), x_t)
+    gates = new_output(None, (n, t, 4 * u), x_t) if training else None
     h_last, c_last = new_output(None, (n, u), x_t), new_output(None, (n, u), x_t)
     backend(x_t).lstm_forward(h_seq, h_last, c_last, gates, c_seq, x_t, h0_t, c0_t, _opt(mask), k_t,
                               as_input(recurrent_kernel)[0], _opt(bias), activation, recurrent_activation,
                               variant)
-    return tuple(as_output(o, as_np) for o in (h_seq, h_last, c_last, gates, c_seq))
+    return tuple(None if o is None else as_output(o, as_np) for o in (h_seq, h_last, c_last, gates, c_seq))
 
 
 def lstm_backward(dkernel, drecurrent_kernel, dbias, dh_seq, dh_last, dc_last, gates, c_seq, h_seq, x, h0,
