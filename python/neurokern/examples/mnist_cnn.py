@@ -46,21 +46,28 @@ def images(x):
     return (x.reshape(len(x), 28, 28, 1).astype(np.float32) / 255.0)
 
 
-def train_and_evaluate(args, build, data, title):
+def train_and_evaluate(args, build, data, title, standardize=None, lr_schedule=None):
     """Seed, prepare `data` ((x_train, y_train), (x_test, y_test)), build with `build()`, fit one epoch at a
-    time (each timed; the optimizer state carries over, as in Keras), evaluate. Returns the metrics dict."""
+    time (each timed; the optimizer state carries over, as in Keras), evaluate. Returns the metrics dict.
+    standardize=(mean, std) maps the [0, 1] pixels to (x - mean) / std; lr_schedule(epoch) -> learning rate
+    (0-based epoch) sets the optimizer's rate before each epoch."""
     say = Printer(args.quiet)
     utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = data
     if args.train_samples:
         x_train, y_train = x_train[:args.train_samples], y_train[:args.train_samples]
     x_train, x_test = images(x_train), images(x_test)
+    if standardize:
+        mean, std = standardize
+        x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     say(f"{title}: {len(x_train)} training and {len(x_test)} test images")
     model = build()
     if not args.quiet:
         model.summary()
     epoch_seconds = []
     for epoch in range(args.epochs):
+        if lr_schedule is not None:
+            model.optimizer.learning_rate = lr_schedule(epoch)
         with Timer() as t:
             history = model.fit(x_train, y_train, epochs=1, batch_size=args.batch_size, shuffle=True, verbose=0)
         epoch_seconds.append(t.seconds)
