@@ -14,7 +14,7 @@ import importlib
 import os
 
 __all__ = ["use_emulator", "is_emulated", "is_available", "device_count", "synchronize", "backend",
-           "build_info"]
+           "build_info", "get_emulator_options", "set_emulator_options"]
 
 _ENV = "NEUROKERN_CUDA_EMULATOR"
 _emulator = os.environ.get(_ENV, "") not in ("", "0")
@@ -61,9 +61,8 @@ def use_emulator(enable=True):
     global _emulator
     if not isinstance(enable, bool):
         raise TypeError(f"use_emulator takes True or False. Received: enable={enable!r}")
-    if enable and _emu() is None:
-        raise RuntimeError(f"the CUDA emulator module neurokern._cuda_emu is missing from this build "
-                           f"({_modules['neurokern._cuda_emu']}); reinstall neurokern")
+    if enable:
+        _require_emu()
     _emulator = enable
 
 
@@ -127,12 +126,40 @@ def build_info():
             "device_count": device_count(), "emulated": _emulator}
 
 
-def __getattr__(name):
-    # The emulator's own switches (check mode, schedule order ...) live in neurokern._cuda_emu;
-    # reach them as neurokern.cuda.emulator.<name>.
-    if name == "emulator":
-        mod = _emu()
-        if mod is None:
-            raise AttributeError("neurokern._cuda_emu is missing from this build")
-        return mod
-    raise AttributeError(f"module 'neurokern.cuda' has no attribute {name!r}")
+def get_emulator_options():
+    """The CPU emulator's switches: {'check', 'differential', 'schedule', 'fiber_backend'} (see set_emulator_options)."""
+    mod = _require_emu()
+    return {"check": mod.emu_get_check(), "differential": mod.emu_get_differential(),
+            "schedule": mod.emu_get_schedule(), "fiber_backend": mod.emu_get_fiber_backend()}
+
+
+def set_emulator_options(check=None, differential=None, schedule=None, fiber_backend=None):
+    """Change the CPU emulator's switches (None leaves one as it is); returns the previous options.
+
+    check          checking mode: guard pages and canaries on device memory, out-of-bounds accesses and
+                   barrier/warp misuse reported as errors naming the kernel, poisoned (NaN) fresh memory.
+                   Applies to memory allocated after it is turned on.
+    differential   in checking mode, run each kernel forward and in reverse thread/block order and require
+                   equal outputs (finds a missing __syncthreads)
+    schedule       'forward' or 'reverse' thread/block order outside checking mode
+    fiber_backend  'asm' (x86-64) or 'ucontext'
+    """
+    mod = _require_emu()
+    before = get_emulator_options()
+    if check is not None:
+        mod.emu_set_check(bool(check))
+    if differential is not None:
+        mod.emu_set_differential(bool(differential))
+    if schedule is not None:
+        mod.emu_set_schedule(schedule)
+    if fiber_backend is not None:
+        mod.emu_set_fiber_backend(fiber_backend)
+    return before
+
+
+def _require_emu():
+    mod = _emu()
+    if mod is None:
+        raise RuntimeError(f"the CUDA emulator module neurokern._cuda_emu is missing from this build "
+                           f"({_modules['neurokern._cuda_emu']})")
+    return mod

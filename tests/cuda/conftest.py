@@ -29,16 +29,21 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _emulated_cuda():
-    """Device 'cuda' = the emulator for the test; the default device and backend choice restored after."""
+    """Device 'cuda' = the emulator in checking mode for the test; the default device, backend choice and
+    emulator options are restored after."""
+    if _EMU_MISSING is not None:
+        yield
+        return
     was_emulated = cuda.is_emulated()
-    if _EMU_MISSING is None:
-        cuda.use_emulator()
+    cuda.use_emulator()
+    # checking mode: out-of-bounds accesses, barrier misuse and unwritten outputs fail the test
+    options = cuda.set_emulator_options(check=True)
     try:
         yield
     finally:
         nk.set_default_device("cpu")
-        if _EMU_MISSING is None:
-            cuda.use_emulator(was_emulated)
+        cuda.set_emulator_options(**options)
+        cuda.use_emulator(was_emulated)
 
 
 @pytest.fixture

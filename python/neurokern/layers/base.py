@@ -206,7 +206,8 @@ class Layer:
         value = np.ascontiguousarray(init(shape), dtype=np.float32)
         if value.shape != shape:
             raise ValueError(f"{self.name}: initializer for '{name}' returned shape {value.shape}, expected {shape}")
-        w = Weight(nk.tensor(value), name, f"{self.name}/{name}", trainable, regularizer)
+        device = getattr(self, "_placed_on", None) or _device.get_default_device()
+        w = Weight(nk.tensor(value, device=device), name, f"{self.name}/{name}", trainable, regularizer)
         self._weights.append(w)
         _bump_structure()
         return w
