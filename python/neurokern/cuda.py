@@ -121,9 +121,10 @@ def _loaded_backends():
 
 
 def build_info():
-    """What CUDA support this build has: {'cuda_built', 'emulator_built', 'device_count', 'emulated'}."""
-    return {"cuda_built": _load("neurokern._cuda") is not None, "emulator_built": _emu() is not None,
-            "device_count": device_count(), "emulated": _emulator}
+    """What CUDA support there is: {'cuda_built', 'emulator_built', 'gpus' (real devices), 'emulated'}."""
+    real = _load("neurokern._cuda")
+    return {"cuda_built": real is not None, "emulator_built": _emu() is not None,
+            "gpus": 0 if real is None else _real_count(real), "emulated": _emulator}
 
 
 def get_emulator_options():

@@ -173,7 +173,7 @@ def test_emulator_state_and_info():
     assert cuda.backend().__name__ == "neurokern._cuda_emu" and cuda.backend().is_emulated()
     cuda.synchronize()
     info = cuda.build_info()
-    assert info["emulator_built"] and info["emulated"]
+    assert info["emulator_built"] and info["emulated"] and info["gpus"] >= 0
     with pytest.raises(TypeError, match="True or False"):
         cuda.use_emulator("yes")
 
@@ -239,6 +239,42 @@ def test_wrapping_a_cuda_array_on_the_emulator_is_refused():
 
     with pytest.raises(RuntimeError, match="CUDA emulator"):
         nk.tensor(FakeGpuArray())
+
+
+def test_wrap_shares_device_memory_and_keeps_the_owner_alive():
+    # The binding behind nk.tensor(cupy_array), exercised with emulated device memory as the "foreign" array.
+    import gc
+    import weakref
+
+    be = cuda.backend()
+    base = nk.tensor(np.arange(6, dtype=np.float32), device="cuda")
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    owner.base = base
+    alive = weakref.ref(owner)
+    w = be.wrap(base.data_ptr, [2, 3], "float32", owner)
+    assert w.device == "cuda" and w.shape == (2, 3) and w.data_ptr == base.data_ptr and be.owns(w)
+    np.testing.assert_array_equal(w.numpy(), np.arange(6, dtype=np.float32).reshape(2, 3))
+    be.copy_(base, nk.tensor(np.full(6, 9.0, np.float32)))
+    np.testing.assert_array_equal(w.numpy(), np.full((2, 3), 9.0, np.float32))  # no copy: same memory
+    del owner, base
+    gc.collect()
+    assert alive() is not None  # the tensor holds the owner
+    del w
+    gc.collect()
+    assert alive() is None
+    with pytest.raises(ValueError, match="null device pointer"):
+        be.wrap(0, [2], "float32", None)
+
+
+def test_cli_info_reports_cuda():
+    from neurokern import cli
+    info = cli.info()
+    assert info["cuda_emulator"] == "on" and info["default_device"] == "cpu"
+    assert isinstance(info["cuda_built"], bool) and info["cuda_gpus"] >= 0
 
 
 # ---- layers, weights, models -----------------------------------------------------------------------
