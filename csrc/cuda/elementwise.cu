@@ -110,7 +110,7 @@ __global__ void sum_partials_kernel(double* partial, const T* x, int64_t n) {
 // True when (va, ia) should be reported instead of (vb, ib): NaN beats numbers, then the larger
 // value, then (equal values, or two NaNs) the smaller index - NumPy's argmax.
 __device__ __forceinline__ bool argmax_wins(float va, int ia, float vb, int ib) {
-  const bool na = isnan(va), nb = isnan(vb);
+  const bool na = va != va, nb = vb != vb;  // NaN is the only value unequal to itself
   if (na != nb) return na;
   if (!na && va != vb) return va > vb;
   return ia < ib;

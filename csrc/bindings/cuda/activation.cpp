@@ -15,6 +15,9 @@
 
 namespace nk {
 
+using cuda::check_cuda;
+using cuda::check_cuda_f32;
+
 namespace {
 
 void check_same_or_disjoint(const Tensor& a, const char* an, const Tensor& b, const char* bn) {

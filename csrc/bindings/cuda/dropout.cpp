@@ -10,6 +10,9 @@
 
 namespace nk {
 
+using cuda::check_cuda;
+using cuda::check_cuda_f32;
+
 namespace {
 
 float check_rate(double rate) {

@@ -13,6 +13,9 @@
 
 namespace nk {
 
+using cuda::check_cuda;
+using cuda::check_cuda_f32;
+
 namespace {
 
 bool use_naive(const std::string& v) {
@@ -21,11 +24,7 @@ bool use_naive(const std::string& v) {
   return v == "naive";
 }
 
-void check_indices(const Tensor& idx) {
-  check_cuda(idx, "indices");
-  NK_CHECK_TYPE(idx.dtype() == DType::int32 || idx.dtype() == DType::int64,
-                "embedding: indices must be int32 or int64, got ", dtype_name(idx.dtype()));
-}
+void check_indices(const Tensor& idx) { cuda::check_cuda_index(idx, "indices"); }
 
 void check_table(const Tensor& w, const char* name) {
   check_cuda_f32(w, name);

@@ -10,6 +10,9 @@
 
 namespace nk {
 
+using cuda::check_cuda;
+using cuda::check_cuda_f32;
+
 namespace {
 
 bool overlaps(const Tensor& x, const Tensor& y) {
