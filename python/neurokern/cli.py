@@ -1,6 +1,6 @@
 """The `neurokern` command.
 
-    neurokern info                  version, SIMD path, threads, OpenMP
+    neurokern info                  version, SIMD path, threads, OpenMP, CUDA
     neurokern list                  the example scripts
     neurokern example NAME [ARGS]   run an example (ARGS go to its own parser; try --help)
 """
@@ -13,7 +13,8 @@ import sys
 def info():
     """What this build runs on, as a dict."""
     import neurokern as nk
-    from neurokern import _core, ops
+    from neurokern import _core, cuda, ops
+    gpu = cuda.build_info()
     return {
         "version": nk.__version__,
         "cpu_isa": ops.cpu_isa(),
@@ -22,6 +23,11 @@ def info():
         "threads": nk.get_num_threads(),
         "openmp": bool(_core.has_openmp()),
         "module": _core.__file__,
+        # CUDA: whether the nvcc module was built, the GPUs it sees, whether the emulator opt-in is on
+        "cuda_built": gpu["cuda_built"],
+        "cuda_gpus": gpu["gpus"],
+        "cuda_emulator": "on" if gpu["emulated"] else ("built, off" if gpu["emulator_built"] else "not built"),
+        "default_device": nk.get_default_device(),
     }
 
 
