@@ -23,6 +23,20 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
+@pytest.fixture
+def checking():
+    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
+    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
+    a race or a missing __syncthreads fails the test."""
+    emu = cuda.emulator
+    prev = emu.emu_get_check()
+    emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        emu.emu_set_check(prev)
+
+
 
 def test_names_match_the_cpu_module():
     assert cuda.backend().activation_names() == nk._core.activation_names()
@@ -138,3 +152,28 @@ def test_bad_input_raises():
         be.activation_backward(x, x, x, None, "sigmoid")
     with pytest.raises(ValueError, match="0-d"):
         be.softmax_forward(dev(np.float32(1.0)), dev(np.float32(1.0)))
+
+
+def test_softmax_and_activations_under_checking_mode(rng, checking):
+    be = cuda.backend()
+    for N, C in [(5, 33), (2, 1500)]:  # warp_reduce and block_reduce
+        x = rng.uniform(-5, 5, (N, C)).astype(np.float32)
+        y, dx = nan_dev((N, C)), nan_dev((N, C))
+        be.log_softmax_forward(y, dev(x))
+        assert_close(y.numpy(), _log_softmax64(x.astype(np.float64)), "elementwise")
+        be.log_softmax_backward(dx, dev(np.ones((N, C), np.float32)), y)
+        assert np.all(np.isfinite(dx.numpy()))
+    x = _inputs(rng, 300, "silu")
+    y = nan_dev(300)
+    be.silu_forward(y, dev(x))
+    assert_close(y.numpy(), REF["silu"][0](x.astype(np.float64), None), "elementwise")
+
+
+def test_ops_run_on_the_device(rng):
+    x = rng.uniform(-3, 3, (4, 7)).astype(np.float32)
+    y = nk.ops.activation(dev(x), "softmax")
+    assert y.device == "cuda" and y.shape == (4, 7)
+    assert_close(y.numpy(), _softmax64(x.astype(np.float64)), "elementwise")
+    r = nk.ops.relu(dev(x))
+    assert r.device == "cuda"
+    np.testing.assert_array_equal(r.numpy(), np.maximum(x, 0))

@@ -19,6 +19,20 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
+@pytest.fixture
+def checking():
+    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
+    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
+    a race or a missing __syncthreads fails the test."""
+    emu = cuda.emulator
+    prev = emu.emu_get_check()
+    emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        emu.emu_set_check(prev)
+
+
 
 def cpu_dropout(x, rate, seed, offset=0, backward=False):
     y = nk.tensor(np.full(x.shape, np.nan, np.float32))
@@ -116,3 +130,17 @@ def test_bad_input_raises():
         be.dropout_backward(x, nk.tensor(np.zeros(8, np.float32)), 0.5, 0)
     with pytest.raises(TypeError, match="float32"):
         be.dropout_forward(x, dev(np.zeros(8, np.int32)), 0.5, 0)
+
+
+def test_mask_under_checking_mode(rng, checking):
+    x = rng.standard_normal(1001).astype(np.float32)
+    y = nan_dev(1001)
+    cuda.backend().dropout_forward(y, dev(x), 0.5, 42, 8)
+    np.testing.assert_array_equal(y.numpy(), cpu_dropout(x, 0.5, 42, 8))
+
+
+def test_ops_dropout_gives_the_cpu_mask(rng):
+    x = rng.standard_normal((7, 33)).astype(np.float32)
+    on_gpu = nk.ops.dropout(dev(x), 0.3, 2024)
+    assert on_gpu.device == "cuda"
+    np.testing.assert_array_equal(on_gpu.numpy(), nk.ops.dropout(x, 0.3, 2024))

@@ -20,6 +20,20 @@ def dev(a):
 def nan_dev(shape, dtype=np.float32):
     return dev(np.full(shape, np.nan, np.float32) if dtype == np.float32 else np.full(shape, -7, dtype))
 
+@pytest.fixture
+def checking():
+    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
+    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
+    a race or a missing __syncthreads fails the test."""
+    emu = cuda.emulator
+    prev = emu.emu_get_check()
+    emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        emu.emu_set_check(prev)
+
+
 
 def f32(rng, shape, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(np.float32)
@@ -168,3 +182,24 @@ def test_bad_input_raises():
         be.argmax_rows(nk.tensor(np.zeros(4, np.int64)), x)
     with pytest.raises(ValueError, match="empty"):
         be.mean_all(dev(np.zeros(0, np.float32)))
+
+
+def test_reductions_under_checking_mode(rng, checking):
+    be = cuda.backend()
+    x = f32(rng, (300, 37))
+    out = nan_dev((37,))
+    be.sum_rows(out, dev(x))
+    assert_close(out.numpy(), x.astype(np.float64).sum(axis=0), "reduce")
+    np.testing.assert_allclose(be.sum_all(dev(x)), x.astype(np.float64).sum(), rtol=1e-6, atol=1e-5)
+    am = nan_dev((300,), dtype=np.int64)
+    be.argmax_rows(am, dev(x))
+    np.testing.assert_array_equal(am.numpy(), np.argmax(x, axis=-1))
+
+
+def test_ops_run_on_the_device(rng):
+    x, b = f32(rng, (6, 5)), f32(rng, (5,))
+    y = nk.ops.bias_add(dev(x), dev(b))
+    assert y.device == "cuda"
+    assert_close(y.numpy(), x.astype(np.float64) + b, "elementwise")
+    np.testing.assert_allclose(float(nk.ops.sum(dev(x))), x.astype(np.float64).sum(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(nk.ops.argmax(dev(x)).numpy()), np.argmax(x, axis=-1))

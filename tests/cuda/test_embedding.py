@@ -19,6 +19,20 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
+@pytest.fixture
+def checking():
+    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
+    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
+    a race or a missing __syncthreads fails the test."""
+    emu = cuda.emulator
+    prev = emu.emu_get_check()
+    emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        emu.emu_set_check(prev)
+
+
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("itype", [np.int32, np.int64])
@@ -98,3 +112,25 @@ def test_bad_arguments(rng):
     with pytest.raises(ValueError, match="share memory"):
         t = dev(np.zeros((2, 3), np.float32))
         be.embedding_backward(t, t, idx, "auto")
+
+
+def test_atomic_backward_under_checking_mode(rng, checking):
+    """The differential run reverses thread order; integer-valued dy keeps the atomic sums exact in any order."""
+    idx = rng.integers(0, 5, 300).astype(np.int64)
+    dy = rng.integers(-3, 4, (300, 9)).astype(np.float32)
+    dW = dev(np.zeros((5, 9), np.float32))
+    cuda.backend().embedding_backward(dW, dev(dy), dev(idx), "auto")
+    want = np.zeros((5, 9))
+    np.add.at(want, idx, dy.astype(np.float64))
+    np.testing.assert_array_equal(dW.numpy(), want)
+
+
+def test_ops_run_on_the_device(rng):
+    W = rng.standard_normal((9, 4)).astype(np.float32)
+    idx = np.array([[0, 8, 8], [3, 3, 1]], np.int64)
+    y = nk.ops.embedding(dev(idx), dev(W))
+    assert y.device == "cuda" and y.shape == (2, 3, 4)
+    np.testing.assert_array_equal(y.numpy(), W[idx])
+    dW = dev(np.zeros((9, 4), np.float32))
+    nk.ops.embedding_backward(dW, dev(np.ones((2, 3, 4), np.float32)), dev(idx))
+    np.testing.assert_array_equal(dW.numpy()[:, 0], [1, 1, 0, 2, 0, 0, 0, 0, 2])

@@ -25,6 +25,20 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
+@pytest.fixture
+def checking():
+    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
+    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
+    a race or a missing __syncthreads fails the test."""
+    emu = cuda.emulator
+    prev = emu.emu_get_check()
+    emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        emu.emu_set_check(prev)
+
+
 
 def run(variant, a, b, m, n, ta, tb, alpha=1.0, beta=0.0, c=None):
     c = nan_dev((m, n)) if c is None else c
@@ -120,3 +134,17 @@ def test_bad_input_raises():
         be.gemm_strided(c, a, b, 3, 5, 4, 3, 5, 5, False, False, 1.0, 0.0, "auto")
     with pytest.raises(ValueError, match="b has 20 elements"):
         be.gemm_strided(c, a, b, 3, 5, 4, 4, 6, 5, False, False, 1.0, 0.0, "auto")
+
+
+@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+def test_variants_under_checking_mode(rng, checking, ta, tb):
+    a, b, a64, b64 = operands(rng, 67, 70, 33, ta, tb)
+    for v in VARIANTS:
+        assert_close(run(v, a, b, 67, 70, ta, tb, 0.5, 0.0), 0.5 * (a64 @ b64), "gemm")
+
+
+def test_ops_matmul_runs_on_the_device(rng):
+    a, b, a64, b64 = operands(rng, 9, 33, 17, False, True)
+    c = nk.ops.matmul(dev(a), dev(b), transpose_b=True)
+    assert c.device == "cuda" and c.shape == (9, 33)
+    assert_close(c.numpy(), a64 @ b64, "gemm")
