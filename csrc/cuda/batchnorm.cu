@@ -18,6 +18,7 @@
 // folded into shift, as the CPU rows variant.
 #include "cuda/batchnorm.h"
 
+#include <cmath>
 #include <cstddef>
 
 #include "cuda/compat.h"

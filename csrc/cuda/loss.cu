@@ -15,9 +15,9 @@
 // rounding. Only the summation order differs.
 #include "cuda/loss.h"
 
+#include <cmath>
 #include <climits>
 #include <cstddef>
-#include <type_traits>
 
 #include "core/errors.h"
 #include "cuda/compat.h"

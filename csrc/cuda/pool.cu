@@ -8,6 +8,8 @@
 // consecutive threads on consecutive channels (C is contiguous), so global accesses coalesce.
 #include "cuda/pool.h"
 
+#include <cmath>
+
 #include "cuda/compat.h"
 #include "cuda/runtime.h"
 

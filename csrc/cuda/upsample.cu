@@ -12,6 +12,8 @@
 //            (1 - fh) if lo == h plus fh if hi == h. Each dx element is written once: no races.
 #include "cuda/upsample.h"
 
+#include <cmath>
+
 #include "cuda/compat.h"
 #include "cuda/runtime.h"
 

@@ -13,6 +13,9 @@
 
 namespace nk {
 
+using cuda::check_cuda_f32;
+using cuda::check_cuda;
+
 namespace {
 
 struct Rows {

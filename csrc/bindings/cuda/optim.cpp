@@ -13,6 +13,8 @@
 
 namespace nk {
 
+using cuda::check_cuda_f32;
+
 namespace {
 
 void check_buffers(const char* op, const Tensor& w, const Tensor& g,

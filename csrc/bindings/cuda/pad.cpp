@@ -11,6 +11,8 @@
 
 namespace nk {
 
+using cuda::check_cuda_f32;
+
 namespace {
 
 using Padding = std::pair<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>>;

@@ -19,6 +19,8 @@
 
 namespace nk {
 
+using cuda::check_cuda_f32;
+
 namespace {
 
 using Pair = std::pair<int64_t, int64_t>;

@@ -12,6 +12,8 @@
 
 namespace nk {
 
+using cuda::check_cuda_f32;
+
 namespace {
 
 void check_disjoint(const Tensor& a, const char* an, const Tensor& b, const char* bn) {
