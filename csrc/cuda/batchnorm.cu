@@ -36,16 +36,6 @@ int blocks_for(int64_t n) {
   return static_cast<int>(b < 4096 ? (b > 0 ? b : 1) : 4096);
 }
 
-// A device scratch buffer freed on scope exit (the allocator caches, so this is cheap).
-struct Scratch {
-  void* p = nullptr;
-  explicit Scratch(size_t bytes) : p(bytes ? device_alloc(bytes) : nullptr) {}
-  ~Scratch() { if (p) device_free(p); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  template <typename T> T* as() const { return static_cast<T*>(p); }
-};
-
 #define NK_FOR_EACH_ELEMENT(i, n)                                                   \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n);         \
        i += (int64_t)blockDim.x * gridDim.x)
@@ -262,7 +252,7 @@ void batch_norm_forward(float* y, float* mean, float* invstd, const float* x, co
   }
   const Chunks ch = row_chunks(M);
   const int64_t parts = a.training ? ch.count * C : 0;
-  Scratch coef(sizeof(float) * 2 * C), sums(sizeof(double) * (2 * parts + C));
+  Buffer coef(sizeof(float) * 2 * C), sums(sizeof(double) * (2 * parts + C));
   float* scale = coef.as<float>();
   float* shift = scale + C;
   double* d1 = sums.as<double>();
@@ -293,7 +283,7 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
     return;
   }
   const Chunks ch = row_chunks(M);
-  Scratch sums(sizeof(double) * 2 * ch.count * C), coef(sizeof(float) * 3 * C);
+  Buffer sums(sizeof(double) * 2 * ch.count * C), coef(sizeof(float) * 3 * C);
   double* sdy = sums.as<double>();
   double* sdyxc = sdy + ch.count * C;
   float* k0 = coef.as<float>();

@@ -40,16 +40,6 @@ int blocks_for(int64_t n) {
 }
 int row_blocks(int64_t N) { return static_cast<int>((N + kRowsPerBlock - 1) / kRowsPerBlock); }
 
-// A device scratch buffer freed on scope exit (the allocator caches, so this is cheap).
-struct Scratch {
-  void* p = nullptr;
-  explicit Scratch(size_t bytes) : p(bytes ? device_alloc(bytes) : nullptr) {}
-  ~Scratch() { if (p) device_free(p); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  template <typename T> T* as() const { return static_cast<T*>(p); }
-};
-
 #define NK_FOR_EACH_ELEMENT(i, n)                                                   \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n);         \
        i += (int64_t)blockDim.x * gridDim.x)
@@ -84,7 +74,7 @@ __global__ void mean_rows_kernel(double* __restrict__ out, const double* __restr
 
 // Scratch of N row losses plus the result; mean() reduces and copies the mean to the host.
 struct RowLosses {
-  Scratch buf;
+  Buffer buf;
   int64_t N;
   explicit RowLosses(int64_t n) : buf(sizeof(double) * (n + 1)), N(n) {}
   double* rows() const { return buf.as<double>(); }
@@ -229,12 +219,12 @@ __global__ void labels_are_binary_kernel(int* __restrict__ flag, const float* __
 }
 
 bool labels_are_binary(const float* y, int64_t total) {
-  Scratch flag(sizeof(int));
+  Buffer flag(sizeof(int));
   int host = 1;
-  memcpy_h2d(flag.p, &host, sizeof(int));
+  memcpy_h2d(flag.get(), &host, sizeof(int));
   NK_LAUNCH(labels_are_binary_kernel, blocks_for(total), kThreads, 0, flag.as<int>(), y, total);
   NK_CHECK_LAUNCH("labels_are_binary_kernel");
-  memcpy_d2h(&host, flag.p, sizeof(int));
+  memcpy_d2h(&host, flag.get(), sizeof(int));
   return host != 0;
 }
 
@@ -558,12 +548,12 @@ void categorical_crossentropy_backward(float* dpred, const float* y_true, const 
 template <typename L>
 int64_t first_bad_label(const L* labels, int64_t N, int64_t C) {
   NK_CHECK(N < INT_MAX, "sparse labels: at most ", INT_MAX - 1, " samples are supported on cuda, got ", N);
-  Scratch first(sizeof(int));
+  Buffer first(sizeof(int));
   int host = INT_MAX;
-  memcpy_h2d(first.p, &host, sizeof(int));
+  memcpy_h2d(first.get(), &host, sizeof(int));
   NK_LAUNCH(first_bad_label_kernel<L>, blocks_for(N), kThreads, 0, first.as<int>(), labels, N, C);
   NK_CHECK_LAUNCH("first_bad_label_kernel");
-  memcpy_d2h(&host, first.p, sizeof(int));
+  memcpy_d2h(&host, first.get(), sizeof(int));
   return host == INT_MAX ? -1 : host;
 }
 
