@@ -13,9 +13,7 @@ import neurokern as nk
 from neurokern import ops
 from neurokern.ops._util import backend
 
-from _cpu_reference import cpu_test_module
-
-cpu = cpu_test_module("test_conv2d")
+import test_conv2d as cpu  # tests/test_conv2d.py: the float64 references
 assert_close = cpu.assert_close
 
 

@@ -10,9 +10,8 @@ import neurokern as nk
 from neurokern import ops
 from neurokern.ops._util import backend
 
-from _cpu_reference import cpu_test_module
-
-cpu = cpu_test_module("test_conv2d_transpose")
+import test_conv2d as cpu_conv  # tests/test_conv2d.py
+import test_conv2d_transpose as cpu  # tests/test_conv2d_transpose.py: the float64 references
 assert_close = cpu.assert_close
 
 
@@ -59,9 +58,8 @@ def test_backward_data(rng, variant, shape):
     dx = nan_dev(x.shape)
     ops.conv2d_transpose_backward_data(dev(dy), dev(w), x.shape, out=dx, variant=variant, **a)
     # the data gradient of the transposed conv is the conv2d (float64 reference of tests/test_conv2d.py)
-    conv = cpu_test_module("test_conv2d")
     pads = sum(cpu._pads_of(shape, dy.shape), ())
-    assert_close(dx.numpy(), conv.ref_conv2d(dy, w, None, a["strides"], pads, a["dilation_rate"]), "conv")
+    assert_close(dx.numpy(), cpu_conv.ref_conv2d(dy, w, None, a["strides"], pads, a["dilation_rate"]), "conv")
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

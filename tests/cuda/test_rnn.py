@@ -11,9 +11,7 @@ import neurokern as nk
 from neurokern import ops
 from neurokern.ops._util import backend
 
-from _cpu_reference import cpu_test_module
-
-cpu = cpu_test_module("test_rnn", uses=("test_lstm",))
+import test_rnn as cpu  # tests/test_rnn.py: the float64 references
 assert_close = cpu.assert_close
 
 

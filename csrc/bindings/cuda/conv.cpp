@@ -17,6 +17,7 @@ namespace {
 
 using Pair = std::array<int64_t, 2>;
 using Pads = std::array<int64_t, 4>;  // top, bottom, left, right
+using cuda::check_cuda_f32;
 using cuda::ConvShape;
 
 bool overlaps(const Tensor& a, const Tensor& b) {

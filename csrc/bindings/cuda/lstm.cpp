@@ -59,8 +59,7 @@ cuda::RecurrentAct recurrent_act(const std::string& name, const char* what) {
 
 MaskBytes::MaskBytes(const Tensor* mask, int64_t N, int64_t T, const char* op) {
   if (!mask) return;
-  NK_CHECK(mask->device().type == DeviceType::cuda, op, ": mask is on ", mask->device().str(),
-           " but this kernel runs on cuda: move it with .to('cuda')");
+  cuda::check_cuda(*mask, "mask");  // any dtype
   NK_CHECK(mask->shape() == std::vector<int64_t>({N, T}), op, ": mask must have shape (batch, timesteps) = (", N,
            ", ", T, "), got ", shape_str(mask->shape()));
   cuda::recurrent::check_int32(op, {N * T});

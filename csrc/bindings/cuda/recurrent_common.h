@@ -11,6 +11,7 @@
 
 namespace nk {
 namespace cuda_recurrent_bind {
+using cuda::check_cuda_f32;
 // Each `outs` tensor must not overlap any other tensor of `all` (null entries are skipped).
 void check_disjoint(const std::vector<std::pair<const Tensor*, const char*>>& outs,
                     const std::vector<std::pair<const Tensor*, const char*>>& all);

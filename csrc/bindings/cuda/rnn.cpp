@@ -14,6 +14,7 @@
 namespace nk {
 
 using namespace cuda_recurrent_bind;
+using cuda::check_cuda_f32;
 
 namespace {
 
