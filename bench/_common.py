@@ -109,3 +109,23 @@ def write_result(name, text):
     path = RESULTS / f"{name}.md"
     path.write_text(text if text.endswith("\n") else text + "\n")
     return path
+
+
+def require_real_gpu():
+    """The real CUDA backend (neurokern._cuda with a GPU), or exit with a message.
+
+    A CUDA benchmark calls this first: timings of the CPU emulator (neurokern._cuda_emu) say nothing about
+    a GPU, so they are never printed as GPU figures, whatever NEUROKERN_CUDA_EMULATOR says.
+    """
+    import sys
+
+    from neurokern import cuda
+    if cuda.is_emulated():
+        sys.exit("refusing to benchmark: device 'cuda' is the CPU emulator (NEUROKERN_CUDA_EMULATOR / "
+                 "use_emulator()); emulated timings are not GPU figures. Run on a machine with a CUDA GPU.")
+    if not cuda.is_available():
+        sys.exit(f"refusing to benchmark: {cuda._unavailable_reason()}. CUDA benchmarks run only on a real GPU.")
+    be = cuda.backend()
+    if be.is_emulated():  # belt and braces: the module itself says what it is
+        sys.exit("refusing to benchmark: the active CUDA module is the emulator")
+    return be

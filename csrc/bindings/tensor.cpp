@@ -1,6 +1,8 @@
 // tensor.cpp (bindings) - the Tensor class: NumPy interop without copies on the CPU.
 #include "bindings/common.h"
 
+#include <algorithm>
+
 namespace nk {
 
 static py::dtype np_dtype(DType t) {
@@ -22,9 +24,11 @@ static const char* np_format(DType t) {
 }
 
 // A NumPy view of a CPU tensor's memory. The capsule keeps the storage alive as long as the array.
+// A 'cuda' tensor's memory is not host-addressable: its numpy() is a copy made by the CUDA module that
+// owns it (neurokern.device picks it; _core cannot link libcudart).
 static py::array to_numpy(const Tensor& t) {
-  NK_CHECK(t.device().type == DeviceType::cpu, "tensor is on ", t.device().str(),
-           ": use .to('cpu') (or .numpy() on the Python Tensor) to copy it to the host first");
+  if (t.device().type != DeviceType::cpu)
+    return py::module_::import("neurokern.device").attr("_host_numpy")(t).cast<py::array>();
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
   std::vector<py::ssize_t> strides(shape.size());
   py::ssize_t s = static_cast<py::ssize_t>(dtype_size(t.dtype()));
@@ -59,6 +63,64 @@ static Tensor from_numpy(py::array arr) {
   return Tensor::wrap(arr.mutable_data(), shape, dt, Device{}, std::move(owner));
 }
 
+// ---- DLPack (the legacy, unversioned DLManagedTensor ABI; https://dmlc.github.io/dlpack) -------------
+// Declared here from the published ABI: a consumer reads these fields, so their layout is fixed.
+struct DLDevice { int32_t device_type; int32_t device_id; };   // kDLCPU = 1, kDLCUDA = 2
+struct DLDataType { uint8_t code; uint8_t bits; uint16_t lanes; };  // code: kDLInt = 0, kDLFloat = 2
+struct DLTensor {
+  void* data;
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t* shape;
+  int64_t* strides;  // in elements
+  uint64_t byte_offset;
+};
+struct DLManagedTensor {
+  DLTensor dl_tensor;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensor*);
+};
+
+// What a DLManagedTensor keeps alive: the tensor (hence its storage) and the shape/stride arrays.
+struct DLPackHolder {
+  Tensor t;
+  std::vector<int64_t> shape, strides;
+  DLManagedTensor managed;
+};
+
+static py::capsule to_dlpack(const Tensor& t, int device_type, int device_id) {
+  auto* h = new DLPackHolder{t, t.shape(), std::vector<int64_t>(t.shape().size()), {}};
+  int64_t s = 1;
+  for (int i = t.ndim() - 1; i >= 0; --i) {
+    h->strides[i] = s;
+    s *= std::max<int64_t>(h->shape[i], 1);
+  }
+  DLTensor& d = h->managed.dl_tensor;
+  d.data = t.raw();
+  d.device = DLDevice{device_type, device_id};
+  d.ndim = t.ndim();
+  d.dtype = DLDataType{static_cast<uint8_t>(t.dtype() == DType::float32 ? 2 : 0),
+                       static_cast<uint8_t>(8 * dtype_size(t.dtype())), 1};
+  d.shape = h->shape.data();
+  d.strides = h->strides.data();
+  d.byte_offset = 0;
+  h->managed.manager_ctx = h;
+  h->managed.deleter = [](DLManagedTensor* m) { delete static_cast<DLPackHolder*>(m->manager_ctx); };
+  // The capsule frees the tensor only if no consumer took it (a consumer renames it "used_dltensor").
+  PyObject* cap = PyCapsule_New(&h->managed, "dltensor", [](PyObject* c) {
+    if (PyCapsule_IsValid(c, "dltensor")) {
+      auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(c, "dltensor"));
+      m->deleter(m);
+    }
+  });
+  if (!cap) {
+    delete h;
+    throw py::error_already_set();
+  }
+  return py::reinterpret_steal<py::capsule>(cap);
+}
+
 void bind_tensor(py::module_& m) {
   py::class_<Tensor>(m, "Tensor", py::buffer_protocol(),
                      "A contiguous n-d array on a device. Create with neurokern.tensor().")
@@ -91,13 +153,15 @@ void bind_tensor(py::module_& m) {
       })
       .def("reshape", [](const Tensor& t, std::vector<int64_t> shape) { return t.reshape(shape); },
            py::arg("shape"), "Same data, new shape (no copy; one dimension may be -1).")
-      .def("numpy", &to_numpy, "A NumPy array sharing this tensor's memory (cpu tensors).")
+      .def("numpy", &to_numpy, "A NumPy array sharing this tensor's memory on the cpu; a copy for 'cuda'.")
       .def("__array__", [](const Tensor& t, py::object dtype, py::object copy) {
              py::array a = to_numpy(t);
              if (!dtype.is_none()) a = a.attr("astype")(dtype);
              if (!copy.is_none() && copy.cast<bool>()) a = a.attr("copy")();
              return a;
            }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
+      .def("_to_dlpack", &to_dlpack, py::arg("device_type"), py::arg("device_id"),
+           "DLPack capsule sharing this tensor's memory (use __dlpack__).")
       .def("_share_memory_with", [](const Tensor& a, const Tensor& b) { return a.raw() == b.raw(); });
 
   m.def("from_numpy", &from_numpy, py::arg("array"),

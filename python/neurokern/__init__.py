@@ -4,9 +4,11 @@
     from neurokern import layers, models
 """
 from neurokern._core import __version__, Tensor
-from neurokern.tensor import tensor, empty, zeros, set_num_threads, get_num_threads
+from neurokern.tensor import (tensor, empty, zeros, set_num_threads, get_num_threads, set_default_device,
+                              get_default_device)
 
-__all__ = ["__version__", "Tensor", "tensor", "empty", "zeros", "set_num_threads", "get_num_threads"]
+__all__ = ["__version__", "Tensor", "tensor", "empty", "zeros", "set_num_threads", "get_num_threads",
+           "set_default_device", "get_default_device"]
 
 
 def __getattr__(name):
@@ -15,6 +17,6 @@ def __getattr__(name):
 
     if name in {"ops", "layers", "models", "optimizers", "losses", "metrics", "callbacks", "datasets",
                 "utils", "activations", "initializers", "regularizers", "applications", "preprocessing",
-                "examples"}:
+                "examples", "cuda"}:
         return importlib.import_module(f"neurokern.{name}")
     raise AttributeError(f"module 'neurokern' has no attribute {name!r}")

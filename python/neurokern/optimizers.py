@@ -103,9 +103,9 @@ class Optimizer:
             slots = {}
             for name, init in self._slot_specs().items():
                 if init == 0.0:
-                    slots[name] = _zeros(tuple(var.shape))
+                    slots[name] = _zeros(tuple(var.shape), device=var.device)
                 else:
-                    slots[name] = _tensor(np.full(tuple(var.shape), init, dtype=np.float32))
+                    slots[name] = _tensor(np.full(tuple(var.shape), init, dtype=np.float32), device=var.device)
             entry = (var, slots)
             self._slots[id(var)] = entry
         return entry[1]
@@ -116,6 +116,19 @@ class Optimizer:
             if not isinstance(var, Tensor):
                 raise TypeError(f"build expects neurokern Tensors, got {type(var).__name__}")
             self._state(var)
+
+    def _move_state(self, moved):
+        """After weights moved device: `moved` maps id(old value Tensor) -> new value Tensor. Each variable's
+        state follows it (same values), so training continues where it was."""
+        from neurokern import device as _device
+
+        for key in list(self._slots):
+            var, slots = self._slots[key]
+            new = moved.get(id(var))
+            if new is None or new is var:
+                continue
+            del self._slots[key]
+            self._slots[id(new)] = (new, {k: _device.to_device(t, new.device) for k, t in slots.items()})
 
     @property
     def variables(self):

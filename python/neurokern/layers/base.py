@@ -28,6 +28,7 @@ import re
 import numpy as np
 
 import neurokern as nk
+from neurokern import device as _device
 from neurokern import initializers, utils
 from neurokern._core import Tensor
 
@@ -104,12 +105,22 @@ class Weight:
         if tuple(array.shape) != self.shape:
             raise ValueError(f"weight '{self.path}' has shape {self.shape}; cannot assign a value of shape "
                              f"{tuple(array.shape)}")
-        np.copyto(self.value.numpy(), array, casting="unsafe")
+        _device.copy_into(self.value, array)  # in place, on whichever device the value lives
+
+    @property
+    def device(self):
+        return self.value.device
+
+    def to(self, device):
+        """Move the value to `device` (a new Tensor there; the gradient buffer follows on next use)."""
+        self.value = _device.to_device(self.value, device)
+        return self
 
     def grad_buffer(self):
         """The (cached) gradient Tensor for this weight; the model zeroes it and sets `grad` to it."""
-        if self._grad_buffer is None or tuple(self._grad_buffer.shape) != self.shape:
-            self._grad_buffer = nk.empty(self.shape)
+        buf = self._grad_buffer
+        if buf is None or tuple(buf.shape) != self.shape or buf.device != self.value.device:
+            self._grad_buffer = nk.empty(self.shape, device=self.value.device)
         return self._grad_buffer
 
     def __repr__(self):
@@ -343,12 +354,38 @@ class Layer:
             self._maybe_build(inputs.shape)
             return KerasTensor(self.compute_output_shape(inputs.shape), history=(self, inputs))
         was_numpy = not isinstance(inputs, Tensor)
-        x = inputs if not was_numpy else nk.tensor(np.ascontiguousarray(inputs, dtype=np.float32))
-        shape = tuple(x.shape)
-        self._maybe_build((None,) + shape[1:])
-        self.check_input_shape(shape)
-        y, _ = self.forward(x, training=bool(training))
-        return np.array(y.numpy(), copy=True) if was_numpy else y
+        # Tensors made inside the call (from NumPy inputs, by ops) go where the data or weights are.
+        with _device.default_device(self.device if was_numpy else inputs.device):
+            x = inputs if not was_numpy else nk.tensor(np.ascontiguousarray(inputs, dtype=np.float32))
+            shape = tuple(x.shape)
+            self._maybe_build((None,) + shape[1:])
+            self.check_input_shape(shape)
+            y, _ = self.forward(x, training=bool(training))
+            return np.array(y.numpy(), copy=True) if was_numpy else y
+
+    # ---- device --------------------------------------------------------------------------------
+    @property
+    def device(self):
+        """Where this layer computes: set by .to(device); else where its weights are (the default device
+        before it has any)."""
+        placed = getattr(self, "_placed_on", None)
+        if placed is not None:
+            return placed
+        own = self._all_weights()
+        return own[0].value.device if own else _device.get_default_device()
+
+    def to(self, device):
+        """Move every weight (of this layer and its sublayers) to `device` ('cpu' or 'cuda'); weights
+        created later (an unbuilt layer) are created there too. Returns self."""
+        device = _device.normalize(device)
+        if device != "cpu":
+            _device.backend(device)  # fail before moving anything
+        for w in self._weights:
+            w.to(device)
+        self._placed_on = device
+        for layer in self._sublayers():
+            layer.to(device)
+        return self
 
     # ---- configuration -------------------------------------------------------------------------
     def get_config(self):

@@ -28,6 +28,7 @@ to pick up the change.
 NumPy is used here only for data handling: converting inputs, batching, shuffling, broadcasting
 sample weights, reading out predictions for metrics.
 """
+import functools
 import math
 import warnings
 
@@ -35,6 +36,7 @@ import numpy as np
 
 import neurokern as nk
 from neurokern import callbacks as callbacks_module
+from neurokern import device as _device
 from neurokern import metrics as metrics_module
 from neurokern import ops, utils
 from neurokern._core import Tensor
@@ -72,6 +74,16 @@ def _to_numpy(data, what):
     if arr.dtype == object:
         raise TypeError(f"{what} must be numeric (e.g. a float32 NumPy array). Received: {what} with dtype object")
     return arr
+
+
+def _on_model_device(method):
+    """Run a public entry point with the default device set to the model's: the tensors it makes from
+    NumPy batches, labels and sample weights then live next to the weights."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with _device.default_device(self.device):
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 class Model(Layer):
@@ -117,6 +129,17 @@ class Model(Layer):
     def _last_layer_name(self):
         """Name of the layer that produces the model's output (for error messages)."""
         return self.layers[-1].name if self.layers else self.name
+
+    # ---- device ----------------------------------------------------------------------------------
+    def to(self, device):
+        """Move every weight and the optimizer's state to `device` ('cpu' or 'cuda'); fit/evaluate/predict then
+        run there, taking NumPy inputs as usual. Returns self."""
+        before = {id(w): w.value for w in self._all_weights()}
+        super().to(device)
+        if self.optimizer is not None:
+            moved = {id(before[id(w)]): w.value for w in self._all_weights()}
+            self.optimizer._move_state(moved)
+        return self
 
     # ---- compile ---------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
@@ -408,6 +431,7 @@ class Model(Layer):
                              "model.compile(optimizer=..., loss=...)")
 
     # ---- fit -------------------------------------------------------------------------------------
+    @_on_model_device
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
@@ -535,6 +559,7 @@ class Model(Layer):
         self.reset_metrics()
         return logs
 
+    @_on_model_device
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """[loss, *metrics] in inference mode (a float when there are no metrics; a dict with return_dict)."""
@@ -561,6 +586,7 @@ class Model(Layer):
         values = [logs["loss"]] + [logs[m.name] for m in self._metrics]
         return values[0] if len(values) == 1 else values
 
+    @_on_model_device
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for x in inference mode, as a NumPy array, computed `batch_size` samples at a time."""
         if _dataset_loop.is_dataset(x):
@@ -591,11 +617,13 @@ class Model(Layer):
             out = np.concatenate(parts) if parts else np.zeros((0,) + tuple(self.output_shape[1:]), np.float32)
         return out
 
+    @_on_model_device
     def predict_on_batch(self, x):
         x = self._prepare_x(x)
         y_pred, _ = self.forward(nk.tensor(x), training=False)
         return np.array(y_pred.numpy(), copy=True)
 
+    @_on_model_device
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on (x, y). Returns this batch's loss (and metrics on this batch): unlike
         Keras 3, values are per call, not running means across calls."""
@@ -610,6 +638,7 @@ class Model(Layer):
         self.reset_metrics()
         return self._format_logs(logs, return_dict)
 
+    @_on_model_device
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         x = self._prepare_x(x)
