@@ -7,6 +7,7 @@
 //                 recurrent_activation, variant)
 // mask, bias, dbias, dx, dh_seq, dh_last, dc_last may be None. The mask is an (N, T) device tensor of
 // any dtype; nonzero = step active. The recurrent helpers below are shared with bindings/cuda/rnn.cpp.
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,8 @@ void check_disjoint(const std::vector<std::pair<const Tensor*, const char*>>& ou
     if (!o.first || o.first->nbytes() == 0) continue;
     auto* ob = static_cast<const char*>(o.first->raw());
     for (const auto& a : all) {
-      if (!a.first || a.first == o.first || a.first->nbytes() == 0) continue;
+      // skip the output's own slot (by name: the same tensor passed for two slots must still fail)
+      if (!a.first || std::strcmp(a.second, o.second) == 0 || a.first->nbytes() == 0) continue;
       auto* ab = static_cast<const char*>(a.first->raw());
       NK_CHECK(ob + o.first->nbytes() <= ab || ab + a.first->nbytes() <= ob, o.second,
                " must not share memory with ", a.second);
