@@ -24,6 +24,19 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
+@pytest.fixture
+def emulator_checks():
+    """The emulator's checking mode for one test: guard pages around every device buffer (out-of-bounds
+    reads and writes fault), poisoned fresh memory, and each kernel run in forward and in reverse thread
+    order with the results compared (a race or a missing __syncthreads shows up as a difference).
+    Tensors must be created after it is on."""
+    from neurokern import _cuda_emu
+    _cuda_emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        _cuda_emu.emu_set_check(False)
+
 
 def cuda_module():
     return backend(dev(np.zeros(1)))
@@ -96,6 +109,21 @@ def test_backward_weights_accumulates(rng, variant, shape):
     ops.conv2d_backward_weights(dw, None, dev(dy), dev(x), variant=variant, **a)  # db=None: bias untouched
     assert_close(dw.numpy(), dw0 + 2 * ref_dw, "conv")
     assert_close(db.numpy(), db0 + ref_db, "conv")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_under_emulator_checks(rng, emulator_checks, variant):
+    for shape in (SHAPES[2], SHAPES[6], SHAPES[7], SHAPES[-1]):  # strided, asymmetric, 2 column tiles, K split
+        x, w, b, dy, pads, a = case(rng, shape)
+        y = ops.conv2d(dev(x), dev(w), dev(b), variant=variant, **a)
+        assert_close(y.numpy(), cpu.ref_conv2d(x, w, b, a["strides"], pads, a["dilation_rate"]), "conv")
+        dx = ops.conv2d_backward_data(dev(dy), dev(w), x.shape, variant=variant, **a)
+        assert_close(dx.numpy(), cpu.ref_backward_data(dy, w, x.shape, a["strides"], pads, a["dilation_rate"]), "conv")
+        dw, db = dev(np.zeros(w.shape)), dev(np.zeros(w.shape[3]))
+        ops.conv2d_backward_weights(dw, db, dev(dy), dev(x), variant=variant, **a)
+        ref_dw, ref_db = cpu.ref_backward_weights(dy, x, shape[5], a["strides"], pads, a["dilation_rate"])
+        assert_close(dw.numpy(), ref_dw, "conv")
+        assert_close(db.numpy(), ref_db, "conv")
 
 
 def test_weight_gradient_is_deterministic(rng):

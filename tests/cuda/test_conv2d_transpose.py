@@ -22,6 +22,19 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
+@pytest.fixture
+def emulator_checks():
+    """The emulator's checking mode for one test: guard pages around every device buffer (out-of-bounds
+    reads and writes fault), poisoned fresh memory, and each kernel run in forward and in reverse thread
+    order with the results compared (a race or a missing __syncthreads shows up as a difference).
+    Tensors must be created after it is on."""
+    from neurokern import _cuda_emu
+    _cuda_emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        _cuda_emu.emu_set_check(False)
+
 
 VARIANTS = ["naive", "smem_tiled"]  # conv2d's CUDA table (tests/cuda/test_conv2d.py checks it)
 
@@ -77,6 +90,18 @@ def test_backward_weights_accumulates(rng, variant, shape):
     ops.conv2d_transpose_backward_weights(dw, None, dev(dy), dev(x), variant=variant, **a)
     assert_close(dw.numpy(), dw0 + 2 * gw, "conv")
     assert_close(db.numpy(), db0 + dy.astype(np.float64).sum(axis=(0, 1, 2)), "conv")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_under_emulator_checks(rng, emulator_checks, variant):
+    shape = SHAPES[4]  # strided, output_padding
+    x, w, b, dy, expected = cpu.case(rng, shape)
+    a = cpu.args(shape)
+    assert_close(ops.conv2d_transpose(dev(x), dev(w), dev(b), variant=variant, **a).numpy(), expected, "conv")
+    dw, db = dev(np.zeros(w.shape)), dev(np.zeros(b.shape))
+    ops.conv2d_transpose_backward_weights(dw, db, dev(dy), dev(x), variant=variant, **a)
+    gw = cpu.ref_weight_grad(dy, x, shape[5], a["strides"], a["padding"], a["output_padding"], a["dilation_rate"])
+    assert_close(dw.numpy(), gw, "conv")
 
 
 @pytest.mark.parametrize("shape", SHAPES[:3], ids=IDS[:3])

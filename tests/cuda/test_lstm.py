@@ -24,6 +24,19 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
+@pytest.fixture
+def emulator_checks():
+    """The emulator's checking mode for one test: guard pages around every device buffer (out-of-bounds
+    reads and writes fault), poisoned fresh memory, and each kernel run in forward and in reverse thread
+    order with the results compared (a race or a missing __syncthreads shows up as a difference).
+    Tensors must be created after it is on."""
+    from neurokern import _cuda_emu
+    _cuda_emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        _cuda_emu.emu_set_check(False)
+
 
 def cuda_module():
     return backend(dev(np.zeros(1, np.float32)))
@@ -138,6 +151,20 @@ def test_mask_carries_state(rng, variant, mask_dtype):
     for k in want:
         assert_close(got[k], want[k], "recurrent")
     assert np.all(got["x"][0, 2:4] == 0), "a skipped step has no input gradient"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_under_emulator_checks(rng, emulator_checks, variant):
+    N, T, F, U = 2, 4, 3, 5
+    p = cpu.make(rng, N, T, F, U)
+    mask = np.array([[1, 0, 1, 1], [1, 1, 1, 0]], np.int64)
+    dhs, dhl, dcl = cpu.upstream(rng, N, T, U)
+    fwd = run_forward(p, variant, mask=mask)
+    assert_close(fwd[0].numpy(), cpu.ref_lstm(p["x"], p["h0"], p["c0"], p["W"], p["Wh"], p["b"], mask)[0], "recurrent")
+    got = run_backward(p, fwd, dhs, dhl, dcl, variant, mask=mask)
+    want = cpu.fd_grads(p, dhs, dhl, dcl, mask=mask)
+    for k in want:
+        assert_close(got[k], want[k], "recurrent")
 
 
 def test_fused_matches_naive(rng):

@@ -22,6 +22,19 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
+@pytest.fixture
+def emulator_checks():
+    """The emulator's checking mode for one test: guard pages around every device buffer (out-of-bounds
+    reads and writes fault), poisoned fresh memory, and each kernel run in forward and in reverse thread
+    order with the results compared (a race or a missing __syncthreads shows up as a difference).
+    Tensors must be created after it is on."""
+    from neurokern import _cuda_emu
+    _cuda_emu.emu_set_check(True)
+    try:
+        yield
+    finally:
+        _cuda_emu.emu_set_check(False)
+
 
 def cuda_module():
     return backend(dev(np.zeros(1, np.float32)))
@@ -105,6 +118,20 @@ def test_partial_upstream_and_no_dx(rng):
     want = cpu.fd_grads(p, np.zeros((N, T, U)), dhl)
     assert got["x"] is None
     for k in ("h0", "W", "Wh", "b"):
+        assert_close(got[k], want[k], "recurrent")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_under_emulator_checks(rng, emulator_checks, variant):
+    N, T, F, U = 2, 4, 3, 5
+    p = cpu.make(rng, N, T, F, U)
+    mask = np.array([[1, 0, 1, 1], [1, 1, 1, 0]], np.float32)
+    dhs, dhl = rng.standard_normal((N, T, U)).astype(np.float32), rng.standard_normal((N, U)).astype(np.float32)
+    h_seq, _ = run_forward(p, variant, mask=mask)
+    assert_close(h_seq.numpy(), cpu.ref_rnn(p["x"], p["h0"], p["W"], p["Wh"], p["b"], mask)[0], "recurrent")
+    got = run_backward(p, h_seq, dhs, dhl, variant, mask=mask)
+    want = cpu.fd_grads(p, dhs, dhl, mask=mask)
+    for k in want:
         assert_close(got[k], want[k], "recurrent")
 
 
