@@ -128,10 +128,16 @@ __global__ void conv2d_backward_weights_naive_kernel(float* __restrict__ dw,    
 constexpr int kTileM = 64, kTileN = 64, kTileK = 16;
 constexpr int kTileThreads = 256;  // 16 x 16 threads, 4 x 4 outputs each
 constexpr int kMicro = 4;
+constexpr int kALoads = kTileM * kTileK / kTileThreads;  // A values each thread gathers per slice
+static_assert(kTileThreads % kTileK == 0, "a thread's A loads must share one k");
 
-// A Gemm struct provides M, N, K and three device functions:
-//   a(m, k), b(k, n)      the operands (only called with in-range indices)
-//   store(m, n, v, z)     write C[m, n] = v (z = blockIdx.z, the K split for backward-weights)
+// A Gemm struct provides M, N, K and:
+//   a_row(m) -> Row, a_col(k) -> Col, a(Row, Col)   A[m, k], with the index math split in two: the
+//       part that depends only on the row (e.g. the output pixel's n, oh, ow) is computed once per
+//       thread, the part that depends only on k (the tap and channel) once per slice; both are
+//       only called with in-range indices
+//   b(k, n)                  B[k, n]
+//   store(m, n, v, z)        write C[m, n] = v (z = blockIdx.z, the K split of backward-weights)
 template <class Gemm>
 __global__ void implicit_gemm_kernel(Gemm g, int k_per_split) {
   // As is stored k-major ([k][m]) so the inner loop reads a column of A; +1 padding keeps the
@@ -146,14 +152,23 @@ __global__ void implicit_gemm_kernel(Gemm g, int k_per_split) {
   for (int i = 0; i < kMicro; ++i)
     for (int j = 0; j < kMicro; ++j) acc[i][j] = 0.0f;
 
+  // A slice (kTileM x kTileK): thread tid gathers column kk = tid % kTileK of rows
+  // tid / kTileK + r * (kTileThreads / kTileK); consecutive threads take consecutive k, which for the
+  // im2col operand are consecutive channels of one pixel (contiguous in x).
+  const int a_kk = tid % kTileK;
+  int a_mm[kALoads];
+  typename Gemm::Row a_rows[kALoads];
+  for (int r = 0; r < kALoads; ++r) {
+    a_mm[r] = tid / kTileK + r * (kTileThreads / kTileK);
+    const int m = m0 + a_mm[r];
+    a_rows[r] = g.a_row(m < g.M ? m : 0);
+  }
+
   for (int k0 = kb; k0 < ke; k0 += kTileK) {
-    // A slice (kTileM x kTileK = 1024 values, 4 per thread): consecutive threads take consecutive k,
-    // which for the im2col operand are consecutive channels of one pixel (contiguous in x).
-    for (int r = 0; r < (kTileM * kTileK) / kTileThreads; ++r) {
-      const int e = tid + r * kTileThreads, kk = e % kTileK, mm = e / kTileK;
-      const int m = m0 + mm, k = k0 + kk;
-      As[kk][mm] = (m < g.M && k < ke) ? g.a(m, k) : 0.0f;
-    }
+    const int ka = k0 + a_kk;
+    const typename Gemm::Col a_col = g.a_col(ka < ke ? ka : kb);
+    for (int r = 0; r < kALoads; ++r)
+      As[a_kk][a_mm[r]] = (m0 + a_mm[r] < g.M && ka < ke) ? g.a(a_rows[r], a_col) : 0.0f;
     // B slice (kTileK x kTileN): consecutive threads take consecutive n.
     for (int r = 0; r < (kTileK * kTileN) / kTileThreads; ++r) {
       const int e = tid + r * kTileThreads, nn = e % kTileN, kk = e / kTileN;
@@ -177,12 +192,26 @@ __global__ void implicit_gemm_kernel(Gemm g, int k_per_split) {
     }
 }
 
-// x[n, ih, iw, c] for output pixel p = (n, oh, ow) and im2col column k = (kh, kw, c); 0 in the padding.
-__device__ __forceinline__ float im2col_at(const float* x, const ConvGeom& g, int p, int k) {
-  const int c = k % g.C, tap = k / g.C, kw = tap % g.KW, kh = tap / g.KW;
+// The im2col operand col[p, k] = x[n, oh*SH - PT + kh*DH, ow*SW - PL + kw*DW, c] (0 in the padding),
+// split into its output-pixel half p = (n, oh, ow) and its tap half k = (kh, kw, c).
+struct Pixel {
+  const float* xn;  // x + n*H*W*C
+  int ih0, iw0;     // oh*SH - PT, ow*SW - PL: the input position of tap (0, 0)
+};
+struct Tap {
+  int dh, dw, c;    // kh*DH, kw*DW, channel
+};
+__device__ __forceinline__ Pixel pixel_of(const float* x, const ConvGeom& g, int p) {
   const int ow = p % g.OW, q = p / g.OW, oh = q % g.OH, n = q / g.OH;
-  const int ih = oh * g.SH - g.PT + kh * g.DH, iw = ow * g.SW - g.PL + kw * g.DW;
-  return (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? x[((n * g.H + ih) * g.W + iw) * g.C + c] : 0.0f;
+  return {x + static_cast<int64_t>(n) * g.H * g.W * g.C, oh * g.SH - g.PT, ow * g.SW - g.PL};
+}
+__device__ __forceinline__ Tap tap_of(const ConvGeom& g, int k) {
+  const int c = k % g.C, tap = k / g.C;
+  return {(tap / g.KW) * g.DH, (tap % g.KW) * g.DW, c};
+}
+__device__ __forceinline__ float im2col_at(const ConvGeom& g, const Pixel& px, const Tap& t) {
+  const int ih = px.ih0 + t.dh, iw = px.iw0 + t.dw;
+  return (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? px.xn[(ih * g.W + iw) * g.C + t.c] : 0.0f;
 }
 
 // forward: y (P, F) = col(x) (P, KC) @ w (KC, F) + b
@@ -193,7 +222,11 @@ struct ForwardGemm {
   const float* bias;  // (F) or null
   ConvGeom g;
   int M, N, K;        // P, F, KC
-  __device__ float a(int p, int k) const { return im2col_at(x, g, p, k); }
+  using Row = Pixel;
+  using Col = Tap;
+  __device__ Row a_row(int p) const { return pixel_of(x, g, p); }
+  __device__ Col a_col(int k) const { return tap_of(g, k); }
+  __device__ float a(const Row& px, const Col& t) const { return im2col_at(g, px, t); }
   __device__ float b(int k, int f) const { return w[k * g.F + f]; }
   __device__ void store(int p, int f, float v, int) const { y[p * g.F + f] = v + (bias ? bias[f] : 0.0f); }
 };
@@ -207,13 +240,26 @@ struct BackwardDataGemm {
   const float* bias;  // (C) or null (conv2d_transpose_forward)
   ConvGeom g;
   int M, N, K;        // N*H*W, C, KH*KW*F
-  __device__ float a(int q, int k) const {
-    const int f = k % g.F, tap = k / g.F, kw = tap % g.KW, kh = tap / g.KW;
+  struct Row {
+    const float* dyn;  // dy + n*OH*OW*F
+    int th0, tw0;      // ih + PT, iw + PL: oh*SH = th0 - kh*DH for the output pixel tap (kh, kw) reads from
+  };
+  struct Col {
+    int dh, dw, f;     // kh*DH, kw*DW, filter
+  };
+  __device__ Row a_row(int q) const {
     const int iw = q % g.W, r = q / g.W, ih = r % g.H, n = r / g.H;
-    const int th = ih + g.PT - kh * g.DH, tw = iw + g.PL - kw * g.DW;
+    return {dy + static_cast<int64_t>(n) * g.OH * g.OW * g.F, ih + g.PT, iw + g.PL};
+  }
+  __device__ Col a_col(int k) const {
+    const int f = k % g.F, tap = k / g.F;
+    return {(tap / g.KW) * g.DH, (tap % g.KW) * g.DW, f};
+  }
+  __device__ float a(const Row& r, const Col& t) const {
+    const int th = r.th0 - t.dh, tw = r.tw0 - t.dw;
     if (th < 0 || tw < 0 || th % g.SH != 0 || tw % g.SW != 0) return 0.0f;
     const int oh = th / g.SH, ow = tw / g.SW;
-    return (oh < g.OH && ow < g.OW) ? dy[((n * g.OH + oh) * g.OW + ow) * g.F + f] : 0.0f;
+    return (oh < g.OH && ow < g.OW) ? r.dyn[(oh * g.OW + ow) * g.F + t.f] : 0.0f;
   }
   __device__ float b(int k, int c) const {
     const int f = k % g.F, tap = k / g.F;
@@ -222,16 +268,21 @@ struct BackwardDataGemm {
   __device__ void store(int q, int c, float v, int) const { dx[q * g.C + c] = v + (bias ? bias[c] : 0.0f); }
 };
 
-// backward-weights: dw (KC, F) += col(x)^T (KC, P) @ dy (P, F). With a K split (blockIdx.z > 0 in
-// use) each split writes its partial product to partial (splits, KC, F) and sum_splits adds them.
+// backward-weights: dw (KC, F) += col(x)^T (KC, P) @ dy (P, F): A's rows are taps, its k the output
+// pixels. With a K split each split writes its partial product to partial (splits, KC, F) and
+// sum_splits adds them; with one split the product is added straight into dw.
 struct BackwardWeightsGemm {
   float* dw;          // (KH, KW, C, F)
-  float* partial;     // (splits, KC, F) or null (one split: accumulate straight into dw)
+  float* partial;     // (splits, KC, F) or null (one split)
   const float* dy;    // (N, OH, OW, F)
   const float* x;     // (N, H, W, C)
   ConvGeom g;
   int M, N, K;        // KC, F, P
-  __device__ float a(int k, int p) const { return im2col_at(x, g, p, k); }
+  using Row = Tap;
+  using Col = Pixel;
+  __device__ Row a_row(int k) const { return tap_of(g, k); }
+  __device__ Col a_col(int p) const { return pixel_of(x, g, p); }
+  __device__ float a(const Row& t, const Col& px) const { return im2col_at(g, px, t); }
   __device__ float b(int p, int f) const { return dy[p * g.F + f]; }
   __device__ void store(int k, int f, float v, int z) const {
     if (partial) partial[(static_cast<int64_t>(z) * M + k) * N + f] = v;
