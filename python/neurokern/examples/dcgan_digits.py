@@ -138,10 +138,10 @@ def main(argv=None):
 
     generator = build_generator()
     discriminator = build_discriminator()
-    gan = build_gan(generator, discriminator)
     if not args.quiet:
         generator.summary()
         discriminator.summary()
+    gan = build_gan(generator, discriminator)
     half = args.batch_size // 2
     steps = max(1, len(x_real) // args.batch_size)
     if args.steps:
