@@ -119,6 +119,7 @@ def two_in_two_out(name="multi"):
 def test_multi_input_multi_output_shapes_predict_and_summary(rng):
     model = two_in_two_out()
     assert model.input_shape == [(None, 4, 4, 1), (None, 3)]
+    assert model.input == model.inputs and len(model.output) == 2 and model.output[1].shape == (None, 1)
     assert model.output_shape == [(None, 3), (None, 1)]
     assert [l.name for l in model.layers] == ["img", "meta", "conv", "flat", "img_feat", "join", "cls", "reg"]
     x = [rng.standard_normal((7, 4, 4, 1)).astype(np.float32), rng.standard_normal((7, 3)).astype(np.float32)]

@@ -173,6 +173,15 @@ class Functional(Model):
     def pop(self):
         raise TypeError("a functional Model is fixed by its inputs and outputs; use Sequential to pop layers")
 
+    @property
+    def input(self):
+        """The input KerasTensor (a list with several inputs), as in Keras."""
+        return list(self.inputs) if self._multi_input else self.inputs[0]
+
+    @property
+    def output(self):
+        return list(self.outputs) if self._multi_output else self.outputs[0]
+
     # ---- shapes ----------------------------------------------------------------------------------
     @property
     def input_shape(self):
