@@ -180,6 +180,18 @@ def test_shared_layer_two_inputs_gradients_fd(rng):
     assert [type(l).__name__ for l in model.layers] == ["InputLayer", "InputLayer", "Dense", "Subtract", "Multiply",
                                                         "Dense"]
     assert len(model.weights) == 4  # the shared kernel and bias once
+    lines = []
+    model.summary(print_fn=lines.append)
+    row = next(i for i, line in enumerate(lines) if line.startswith(" shared (Dense)"))
+    # three calls: on a, on b, on a again (Keras numbers each call of a layer: shared[0], shared[1], shared[2])
+    assert [lines[row + k].split()[-1] for k in range(3)] == [f"{a.history[0].name}[0][0]",
+                                                              f"{b.history[0].name}[0][0]",
+                                                              f"{a.history[0].name}[0][0]"]
+    assert lines[row].split()[2:5] == ["(None,", "4)", "16"]
+    sub = next(i for i, line in enumerate(lines) if line.startswith(" subtract"))
+    assert [lines[sub].split()[-1], lines[sub + 1].split()] == ["shared[0][0]", ["shared[1][0]"]]
+    mul = next(i for i, line in enumerate(lines) if line.startswith(" multiply"))
+    assert [lines[mul].split()[-1], lines[mul + 1].split()] == [f"{diff.history[0].name}[0][0]", ["shared[2][0]"]]
     xa, xb = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
     dy = rng.standard_normal((5, 2))
     params = [w.numpy().astype(np.float64) for w in model.weights]
