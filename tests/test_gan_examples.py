@@ -32,14 +32,17 @@ def test_dcgan_networks_shapes_and_frozen_discriminator():
     from neurokern.examples import dcgan_digits as dc
     gen, disc = dc.build_generator(), dc.build_discriminator()
     assert gen.output_shape == (None, 28, 28, 1) and disc.output_shape == (None, 1)
-    assert [type(l).__name__ for l in gen.layers] == ["InputLayer", "Dense", "LeakyReLU", "Reshape",
-                                                      "Conv2DTranspose", "LeakyReLU", "Conv2DTranspose",
+    assert [type(l).__name__ for l in gen.layers] == ["InputLayer", "Dense", "Reshape", "BatchNormalization",
+                                                      "LeakyReLU", "Conv2DTranspose", "BatchNormalization",
+                                                      "LeakyReLU", "Conv2DTranspose", "BatchNormalization",
                                                       "LeakyReLU", "Conv2D"]
     gan = dc.build_gan(gen, disc)
     assert gan.output_shape == (None, 1)
-    assert len(gan.trainable_weights) == len(gen.weights) and len(gan.non_trainable_weights) == len(disc.weights)
+    # the generator's kernels, biases, gammas and betas; frozen: the discriminator and the BN moving statistics
+    assert len(gan.trainable_weights) == len(gen.trainable_weights) == 4 * 2 + 3 * 2
+    assert len(gan.non_trainable_weights) == len(disc.weights) + 3 * 2
     # Keras's parameter counts for this generator / discriminator
-    assert gen.count_params() == (100 * 6272 + 6272) + 2 * (4 * 4 * 128 * 128 + 128) + (7 * 7 * 128 + 1)
+    assert gen.count_params() == (100 * 6272 + 6272) + 2 * (4 * 4 * 128 * 128 + 128) + (7 * 7 * 128 + 1) + 3 * 4 * 128
     assert disc.count_params() == (9 * 64 + 64) + (9 * 64 * 64 + 64) + (3136 + 1)
 
 
