@@ -19,4 +19,7 @@ def __getattr__(name):
                 "utils", "activations", "initializers", "regularizers", "applications", "preprocessing",
                 "examples", "cuda"}:
         return importlib.import_module(f"neurokern.{name}")
+    if name in {"Input", "Model", "Sequential"}:  # keras.Input, keras.Model, keras.Sequential
+        module = "layers" if name == "Input" else "models"
+        return getattr(importlib.import_module(f"neurokern.{module}"), name)
     raise AttributeError(f"module 'neurokern' has no attribute {name!r}")

@@ -14,10 +14,12 @@
     mnist_cnn     Chollet's MNIST convnet with RMSprop (offline: the 5,000-image subset)
     lenet         the LeNet-5 variant with Adam on MNIST
     fashion_cnn   a small convnet that reaches 0.90 on Fashion-MNIST in 5 epochs
+    gan_1d        a GAN learns the curve y = x² (functional models, frozen discriminator)
+    dcgan_digits  a DCGAN generates MNIST digits; --quality scores them with LeNet
 
 Each module has `main(argv=None)` that trains, prints a short report and returns its final metrics
 as a dict (the tests call it). `neurokern list` and `neurokern example NAME` run them too.
 """
 EXAMPLES = ("perceptron", "xor_mlp", "encoder_838", "iris_mlp", "mnist_mlp", "fashion_mlp",
             "timeseries_mlp", "timeseries_lstm", "imdb_lstm",
-            "cats_dogs_cnn", "vgg16_transfer", "mnist_cnn", "lenet", "fashion_cnn")
+            "cats_dogs_cnn", "vgg16_transfer", "mnist_cnn", "lenet", "fashion_cnn", "gan_1d", "dcgan_digits")

@@ -18,17 +18,20 @@ from neurokern.layers.embedding import Embedding
 from neurokern.layers.lstm import LSTM
 from neurokern.layers.simple_rnn import SimpleRNN
 from neurokern.layers.time_distributed import TimeDistributed
+from neurokern.layers.merging import (Add, Subtract, Multiply, Average, Concatenate, add, subtract, multiply, average,
+                                      concatenate)
 
 __all__ = ["Layer", "Weight", "InputSpec", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
            "Dropout", "Flatten", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D",
            "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "UpSampling2D", "BatchNormalization",
            "LeakyReLU", "Reshape", "ZeroPadding2D", "BaseConv", "BasePool", "Embedding", "LSTM", "SimpleRNN",
-           "TimeDistributed", "serialize", "deserialize", "get"]
+           "TimeDistributed", "Add", "Subtract", "Multiply", "Average", "Concatenate", "add", "subtract", "multiply",
+           "average", "concatenate", "serialize", "deserialize", "get"]
 
 _CLASSES = {cls.__name__: cls for cls in (InputLayer, Dense, Activation, Dropout, Flatten, Conv2D, Conv2DTranspose,
                                           MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, UpSampling2D,
                                           BatchNormalization, LeakyReLU, Reshape, ZeroPadding2D, Embedding, LSTM,
-                                          SimpleRNN, TimeDistributed)}
+                                          SimpleRNN, TimeDistributed, Add, Subtract, Multiply, Average, Concatenate)}
 # Keras's short names for the pooling classes (the same classes)
 _CLASSES.update({"MaxPool2D": MaxPooling2D, "AvgPool2D": AveragePooling2D, "GlobalAvgPool2D": GlobalAveragePooling2D})
 

@@ -161,6 +161,7 @@ class Layer:
         self.input_spec = None
         self._build_shape = None      # (None, ...) shape the layer was built for
         self._batch_input_shape = self._parse_input_shape_kwargs(kwargs)
+        self._inbound_nodes = []      # symbolic calls (layers/input_layer.py Node), in call order
 
     def _parse_input_shape_kwargs(self, kwargs):
         batch_size = kwargs.get("batch_size")
@@ -346,14 +347,24 @@ class Layer:
     def backward_from_pre_activation(self, ctx, dz, need_dx=True):
         raise NotImplementedError(f"layer '{self.name}' has no output activation to fuse")
 
+    # Merging layers (Add, Concatenate, ...) and models with several inputs take a list of tensors;
+    # every other layer takes one tensor. A model with several outputs returns a list.
+    _multi_input = False
+    _multi_output = False
+
     def __call__(self, inputs, training=False):
         """Run the layer on a NumPy array or Tensor (returns the same kind), building it on first use.
-        Called on a symbolic `Input(...)` tensor, returns the symbolic output (functional graphs)."""
+        Called on symbolic tensors (from `Input(...)`), returns the symbolic output (functional graphs)."""
         from neurokern.layers.input_layer import KerasTensor
 
-        if isinstance(inputs, KerasTensor):
-            self._maybe_build(inputs.shape)
-            return KerasTensor(self.compute_output_shape(inputs.shape), history=(self, inputs))
+        if isinstance(inputs, KerasTensor) or (isinstance(inputs, (list, tuple)) and inputs
+                                               and all(isinstance(t, KerasTensor) for t in inputs)):
+            return self._call_symbolic(inputs)
+        if isinstance(inputs, (list, tuple)) and any(isinstance(t, KerasTensor) for t in inputs):
+            raise TypeError(f"layer '{self.name}' was called on a list mixing symbolic tensors (from Input(...)) and "
+                            "data: pass only symbolic tensors to build a graph, or only arrays to compute")
+        if self._multi_input or self._multi_output:
+            return self._call_eager_multi(inputs, training)
         was_numpy = not isinstance(inputs, Tensor)
         # Tensors made inside the call (from NumPy inputs, by ops) go where the data or weights are.
         with _device.default_device(self.device if was_numpy else inputs.device):
@@ -387,6 +398,48 @@ class Layer:
         for layer in self._sublayers():
             layer.to(device)
         return self
+
+    def _call_eager_multi(self, inputs, training):
+        """__call__ on data for layers that take or return lists (same kinds out as in)."""
+        many = isinstance(inputs, (list, tuple))
+        items = list(inputs) if many else [inputs]
+        if self._multi_input and not many:
+            raise TypeError(f"layer '{self.name}' ({type(self).__name__}) takes a list of inputs. Received: a single "
+                            f"{type(inputs).__name__}")
+        was_numpy = not isinstance(items[0], Tensor)
+        xs = [x if isinstance(x, Tensor) else nk.tensor(np.ascontiguousarray(x, dtype=np.float32)) for x in items]
+        shapes = [(None,) + tuple(x.shape)[1:] for x in xs]
+        self._maybe_build(shapes if self._multi_input else shapes[0])
+        y, _ = self.forward(xs if self._multi_input else xs[0], training=bool(training))
+        ys = list(y) if self._multi_output else [y]
+        out = [np.array(t.numpy(), copy=True) if was_numpy else t for t in ys]
+        return out if self._multi_output else out[0]
+
+    def _call_symbolic(self, inputs):
+        """Record a Node for this call on KerasTensors and return its symbolic output(s)."""
+        from neurokern.layers.input_layer import Node
+
+        many = isinstance(inputs, (list, tuple))
+        tensors = list(inputs) if many else [inputs]
+        if many and not self._multi_input:
+            if len(tensors) != 1:
+                raise ValueError(f"layer '{self.name}' ({type(self).__name__}) takes one input tensor, but it was "
+                                 f"called on a list of {len(tensors)}. Merge them first (Concatenate, Add, ...). "
+                                 f"Received: {tensors!r}")
+            many = False
+        if self._multi_input and not many:
+            raise TypeError(f"layer '{self.name}' ({type(self).__name__}) takes a list of input tensors, e.g. "
+                            f"{type(self).__name__}()([a, b]). Received: a single tensor {inputs!r}")
+        producers = [t.history[0].name if t.history else None for t in tensors]
+        if many:
+            self._maybe_build([t.shape for t in tensors], producers)
+            out = self.compute_output_shape([t.shape for t in tensors])
+        else:
+            self._maybe_build(tensors[0].shape, producers[0])
+            out = self.compute_output_shape(tensors[0].shape)
+        shapes = [tuple(s) for s in out] if self._multi_output else [tuple(out)]
+        node = Node(self, tensors, many, shapes)
+        return list(node.outputs) if self._multi_output else node.outputs[0]
 
     # ---- configuration -------------------------------------------------------------------------
     def get_config(self):

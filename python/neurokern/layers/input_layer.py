@@ -3,8 +3,13 @@
     model = Sequential([Input(shape=(784,)), Dense(512, activation="relu"), ...])
 
 `Input(shape)` returns a symbolic KerasTensor (shape with None for the batch axis) that remembers its
-InputLayer; a layer called on a KerasTensor builds itself and returns the symbolic output, which is
+InputLayer; a layer called on KerasTensors builds itself and returns the symbolic output, which is
 the start of a functional graph. `Sequential` accepts either an Input tensor or an InputLayer.
+
+Each such call is recorded as a Node: (layer, the KerasTensors it was called on, the KerasTensors it
+returned). A KerasTensor's `history` is (layer, node, output index); for an Input it is
+(InputLayer, None, 0). A layer keeps its nodes in call order (`_inbound_nodes`), so "dense[1][0]" in
+a summary means output 0 of the second call of layer 'dense' (Keras's notation).
 """
 import numpy as np
 
@@ -14,7 +19,7 @@ __all__ = ["Input", "InputLayer", "KerasTensor"]
 
 
 class KerasTensor:
-    """A symbolic tensor: `shape` (batch axis None), `dtype`, and `history = (layer, inbound)`."""
+    """A symbolic tensor: `shape` (batch axis None), `dtype`, and `history = (layer, node, index)`."""
 
     def __init__(self, shape, dtype="float32", history=None, name=None):
         self.shape = tuple(shape)
@@ -28,6 +33,22 @@ class KerasTensor:
 
     def __repr__(self):
         return f"<KerasTensor shape={_shape_str(self.shape)}, dtype={self.dtype}, name={self.name}>"
+
+
+class Node:
+    """One call of `layer` on symbolic tensors. `multi_input`: the layer was called on a list (merging
+    layers, models with several inputs); `outputs` holds one KerasTensor per output of the layer."""
+
+    def __init__(self, layer, inputs, multi_input, output_shapes):
+        self.layer = layer
+        self.inputs = list(inputs)
+        self.multi_input = bool(multi_input)
+        self.index = len(layer._inbound_nodes)
+        layer._inbound_nodes.append(self)
+        self.outputs = [KerasTensor(shape, history=(layer, self, i)) for i, shape in enumerate(output_shapes)]
+
+    def __repr__(self):
+        return f"<Node {self.layer.name}[{self.index}] inputs={[t.history[0].name for t in self.inputs]}>"
 
 
 def _check_shape(shape, batch_size):
@@ -65,7 +86,7 @@ class InputLayer(Layer):
         self._batch_input_shape = (None if batch_size is None else int(batch_size),) + shape
         self._build_shape = (None,) + shape
         self.built = True
-        self.output = KerasTensor((None,) + shape, history=(self, None), name=self.name)
+        self.output = KerasTensor((None,) + shape, history=(self, None, 0), name=self.name)
 
     def get_config(self):
         return {"name": self.name, "batch_shape": self._batch_input_shape, "dtype": self.dtype}

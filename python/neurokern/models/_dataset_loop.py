@@ -21,6 +21,12 @@ def is_dataset(x):
             and not isinstance(x, (np.ndarray, Tensor, list, tuple, dict, str, bytes)))
 
 
+def _single_io(model):
+    if model._input_count() > 1 or model._output_count() > 1:
+        raise NotImplementedError(f"model '{model.name}' has several inputs or outputs: datasets are supported for "
+                                  "models with one input and one output; pass lists of NumPy arrays instead")
+
+
 def _split(batch, what):
     if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
         return batch[0], batch[1], (batch[2] if len(batch) == 3 else None)
@@ -66,6 +72,7 @@ def _reject_arrays_args(y, batch_size, sample_weight=None, class_weight=None):
 
 def fit(model, ds, y, batch_size, epochs, verbose, callbacks, validation_data, initial_epoch, steps_per_epoch,
         validation_steps, validation_freq, sample_weight=None, class_weight=None):
+    _single_io(model)
     _reject_arrays_args(y, batch_size, sample_weight, class_weight)
     steps = _steps(ds, steps_per_epoch)
     if steps_per_epoch is not None:  # keep one iterator across epochs, as Keras does
@@ -117,6 +124,7 @@ def fit(model, ds, y, batch_size, epochs, verbose, callbacks, validation_data, i
 
 
 def evaluate(model, ds, y, batch_size, verbose, callbacks, steps, return_dict, sample_weight=None):
+    _single_io(model)
     _reject_arrays_args(y, batch_size, sample_weight)
     n_steps = _steps(ds, steps)
     cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
@@ -149,6 +157,7 @@ def evaluate(model, ds, y, batch_size, verbose, callbacks, steps, return_dict, s
 
 
 def predict(model, ds, batch_size, verbose, steps, callbacks):
+    _single_io(model)
     if batch_size is not None:
         raise ValueError("when x is a dataset, batch_size must be None: the dataset is already batched")
     cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,

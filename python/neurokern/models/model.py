@@ -25,6 +25,13 @@ in one compiled model and frozen in another, as in the GAN recipe). If the train
 after compile, fit/train_on_batch warn once and keep training the compiled set: call compile() again
 to pick up the change.
 
+Several inputs / outputs (functional models): x and y are lists of arrays (one per input / output,
+in the order of Model(inputs, outputs)) or dicts keyed by the Input / output layer names. The arrays
+are batched together (_Arrays). The loss is one loss for every output, or a list / dict with one per
+output; the total is sum_k loss_weights[k] * loss_k, each output's gradient scaled by its weight. Logs
+hold 'loss' and, per output, '<output>_loss' and '<output>_<metric>' (metrics given once apply to every
+output, or as a list / dict per output).
+
 NumPy is used here only for data handling: converting inputs, batching, shuffling, broadcasting
 sample weights, reading out predictions for metrics.
 """
@@ -85,6 +92,53 @@ def _on_model_device(method):
             return method(self, *args, **kwargs)
     return wrapper
 
+class _Arrays:
+    """The arrays of several inputs (or outputs), batched together: len() is the number of samples,
+    [rows] takes the same rows of every array, .shape lists their shapes."""
+
+    def __init__(self, arrays):
+        self.arrays = list(arrays)
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+    def __getitem__(self, rows):
+        return _Arrays([a[rows] for a in self.arrays])
+
+    @property
+    def shape(self):
+        return [a.shape for a in self.arrays]
+
+
+def _contiguous(x):
+    return _Arrays([np.ascontiguousarray(a) for a in x.arrays]) if isinstance(x, _Arrays) else np.ascontiguousarray(x)
+
+
+def _tensors(x):
+    """The Tensor(s) a model's forward takes for a batch."""
+    return [nk.tensor(np.ascontiguousarray(a)) for a in x.arrays] if isinstance(x, _Arrays) \
+        else nk.tensor(np.ascontiguousarray(x))
+
+
+def _split_io(data, count, names, what, optional=False):
+    """A list of `count` items from a list / tuple / dict (by name) given for several inputs or outputs.
+    optional: a dict may leave names out (None for them: an output without loss or metrics)."""
+    if isinstance(data, dict):
+        missing = [] if optional else [n for n in names if n not in data]
+        extra = sorted(set(data) - set(names))
+        if missing or extra:
+            raise ValueError(f"{what} as a dict must have one entry per name {names}. Missing: {missing}; "
+                             f"unknown: {extra}")
+        return [data.get(n) for n in names]
+    if not isinstance(data, (list, tuple)):
+        raise ValueError(f"the model has {count} {'inputs' if what.startswith('x') else 'outputs'} {names}: pass "
+                         f"{what} as a list of {count} arrays (or a dict keyed by those names). Received: {what} of "
+                         f"type {type(data).__name__}")
+    if len(data) != count:
+        raise ValueError(f"the model has {count} {'inputs' if what.startswith('x') else 'outputs'} {names}, but {what} "
+                         f"holds {len(data)} arrays")
+    return list(data)
+
 
 class Model(Layer):
     """Base class of models. `Model(inputs=..., outputs=...)` builds a functional model (models/functional.py);
@@ -108,6 +162,9 @@ class Model(Layer):
         self._compiled_trainable = []
         self._warned_trainable = False
         self._loss_kind = ""
+        self._losses, self._loss_kinds, self._loss_weights = [None], [""], [1.0]
+        self._metric_outputs = []
+        self._output_losses = []
         self._cache_version = None
         self._cache = None
 
@@ -141,6 +198,27 @@ class Model(Layer):
             self.optimizer._move_state(moved)
         return self
 
+    def _input_count(self):
+        return 1
+
+    def _output_count(self):
+        return 1
+
+    def _output_names(self):
+        return [self._last_layer_name()]
+
+    def _input_names(self):
+        return [layer.name for layer in getattr(self, "_input_layers", [])] or ["input"]
+
+    def _per_output(self, value, what):
+        """`value` for each output: the same for all, or a list / dict (by output name) with one per output."""
+        k, names = self._output_count(), self._output_names()
+        if isinstance(value, dict):
+            return _split_io(value, k, names, what, optional=True)
+        if isinstance(value, (list, tuple)) and k > 1:
+            return _split_io(value, k, names, what)
+        return [value] * k
+
     # ---- compile ---------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
                 run_eagerly=None, steps_per_execution=1, jit_compile="auto"):
@@ -149,24 +227,47 @@ class Model(Layer):
         (neurokern always runs eagerly, one step at a time)."""
         from neurokern import losses, optimizers
 
-        if loss_weights is not None or weighted_metrics is not None:
-            raise NotImplementedError("loss_weights / weighted_metrics need multi-output models, which neurokern "
-                                      "does not support yet")
+        if weighted_metrics is not None:
+            raise NotImplementedError("weighted_metrics is not supported yet: metrics are not weighted")
+        k = self._output_count() if self.built else 1
+        if k == 1 and (isinstance(loss, dict) or (isinstance(loss, (list, tuple)) and len(loss) != 1)):
+            raise ValueError(f"the model has one output: pass one loss. Received: loss={loss!r}")
+        if k == 1 and isinstance(loss, (list, tuple)):
+            loss = loss[0]
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss) if loss is not None else None
+        per_loss = [losses.get(item) if item is not None else None for item in self._per_output(loss, "loss")]
+        self._losses = per_loss
+        self.loss = per_loss[0] if k == 1 else loss if isinstance(loss, (list, tuple, dict)) else per_loss[0]
         # snake_case of the loss CLASS: a user-chosen loss name must not change how labels are read
-        self._loss_kind = _snake_case(type(self.loss).__name__) if self.loss is not None else ""
+        self._loss_kinds = [_snake_case(type(item).__name__) if item is not None else "" for item in per_loss]
+        self._loss_kind = self._loss_kinds[0]
+        if loss_weights is None:
+            self._loss_weights = [1.0] * k
+        else:
+            if isinstance(loss_weights, (int, float)) and not isinstance(loss_weights, bool):
+                loss_weights = [loss_weights] * k
+            self._loss_weights = [float(v) for v in _split_io(loss_weights, k, self._output_names(), "loss_weights")]
+            if any(not math.isfinite(v) or v < 0 for v in self._loss_weights):
+                raise ValueError(f"loss_weights must be finite and non-negative. Received: loss_weights={loss_weights!r}")
         if metrics is None:
             metrics = []
         elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
             metrics = [metrics]
-        elif isinstance(metrics, dict):
-            raise NotImplementedError("metrics as a dict need multi-output models (not supported yet); pass a list")
-        metrics = list(metrics)
-        for m in metrics:  # fail at compile, not at the first batch
-            if not (isinstance(m, str) and m in ("accuracy", "acc")):
-                metrics_module.get(m)
-        self._metric_ids = metrics
+        if isinstance(metrics, dict) or (k > 1 and any(isinstance(m, (list, tuple, dict)) for m in metrics)):
+            per = _split_io(metrics, k, self._output_names(), "metrics", optional=True)
+            per = [[] if m is None else [m] if isinstance(m, (str, metrics_module.Metric)) or callable(m) else list(m)
+                   for m in per]
+        else:
+            metrics = list(metrics)
+            if k > 1 and any(not isinstance(m, str) for m in metrics):
+                raise ValueError("a model with several outputs cannot share one metric object between them: give "
+                                 "metric names (applied to every output), or a list / dict with one entry per output")
+            per = [list(metrics) for _ in range(k)]
+        for ms in per:
+            for m in ms:  # fail at compile, not at the first batch
+                if not (isinstance(m, str) and m in ("accuracy", "acc")):
+                    metrics_module.get(m)
+        self._metric_ids = per[0] if k == 1 else per
         self._metrics = None
         self._compiled_trainable = self._current_trainable() if self.built else None
         self._warned_trainable = False
@@ -180,13 +281,28 @@ class Model(Layer):
 
     @property
     def metrics_names(self):
-        return ["loss"] + [m.name for m in (self._metrics or [])] if self.compiled else []
+        if not self.compiled:
+            return []
+        if self._output_count() == 1:
+            return ["loss"] + [m.name for m in (self._metrics or [])]
+        names = self._output_names()
+        return ["loss"] + [f"{n}_loss" for n in names] + \
+            [f"{names[k]}_{m.name}" for k, m in zip(self._metric_outputs, self._metrics or [])]
 
     @property
     def metrics(self):
         return list(self._metrics or [])
 
     def _build_metrics(self, y_true_shape, y_pred_shape):
+        if self._metrics is None and self._output_count() > 1:
+            self._metrics, self._metric_outputs = [], []
+            for k, ids in enumerate(self._metric_ids):
+                for m in ids:
+                    self._metrics.append(metrics_module.resolve(m, self._loss_kinds[k], y_true_shape[k],
+                                                                y_pred_shape[k])
+                                         if isinstance(m, str) else metrics_module.get(m))
+                    self._metric_outputs.append(k)
+            return self._metrics
         if self._metrics is None:
             self._metrics = [metrics_module.resolve(m, self._loss_name(), y_true_shape, y_pred_shape)
                              if isinstance(m, str) else metrics_module.get(m) for m in self._metric_ids]
@@ -254,26 +370,57 @@ class Model(Layer):
     def _prepare_x(self, x, what="x"):
         if x is None:
             raise ValueError(f"{what} is None: pass the input data as a NumPy array")
+        k = self._input_count()
+        if k == 1 and isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], (np.ndarray, Tensor)):
+            x = x[0]  # Model(inputs=[a], ...) takes [array] as well as array
+        if k > 1:
+            names = self._input_names()
+            arrays = [self._prepare_one_x(a, f"{what}[{i}]") for i, a in
+                      enumerate(_split_io(x, k, names, what))]
+            sizes = {len(a) for a in arrays}
+            if len(sizes) != 1:
+                raise ValueError(f"Data cardinality is ambiguous: the arrays of {what} hold "
+                                 f"{[len(a) for a in arrays]} samples. Make sure all arrays contain the same number "
+                                 "of samples.")
+            for i, (a, expected) in enumerate(zip(arrays, self.input_shape)):
+                if len(expected) != a.ndim or any(e is not None and e != s for e, s in zip(expected[1:], a.shape[1:])):
+                    raise ValueError(f"Input {i} ('{names[i]}') of model '{self.name}' is incompatible: expected "
+                                     f"shape {_shape_str(expected)}, but received input with shape "
+                                     f"{_shape_str(a.shape)}")
+            return _Arrays(arrays)
+        arr = self._prepare_one_x(x, what)
+        self._check_built_for(arr.shape)
+        return arr
+
+    def _prepare_one_x(self, x, what):
         arr = _to_numpy(x, what)
         if arr.ndim == 0:
             raise ValueError(f"{what} must have a batch axis. Received: {what} with shape ()")
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{what} must be numeric. Received: {what} with dtype {arr.dtype}")
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-        self._check_built_for(arr.shape)
-        return arr
+        return np.ascontiguousarray(arr, dtype=np.float32)
 
     def _prepare_y(self, y, n, what="y"):
         if y is None:
             raise ValueError(f"{what} is None: fit/evaluate need targets")
+        k = self._output_count()
+        if k == 1:
+            if isinstance(y, (list, tuple)) and len(y) == 1 and isinstance(y[0], (np.ndarray, Tensor)):
+                y = y[0]
+            return self._prepare_one_y(y, n, what, self.output_shape, self._is_sparse_loss(), self._last_layer_name())
+        names = self._output_names()
+        return _Arrays([self._prepare_one_y(a, n, f"{what}[{i}]", shape, "sparse" in kind, name)
+                        for i, (a, shape, kind, name) in enumerate(zip(_split_io(y, k, names, what), self.output_shape,
+                                                                       self._loss_kinds, names))])
+
+    def _prepare_one_y(self, y, n, what, out_shape, sparse, out):
         arr = _to_numpy(y, what)
         if arr.ndim == 0:
             raise ValueError(f"{what} must have a batch axis. Received: {what} with shape ()")
         if len(arr) != n:
             raise ValueError(f"Data cardinality is ambiguous: x has {n} samples but {what} has {len(arr)}. Make sure "
                              "all arrays contain the same number of samples.")
-        out_shape = self.output_shape
-        if self._is_sparse_loss():
+        if sparse:
             if arr.dtype.kind == "f":
                 if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
                     raise ValueError(f"{what}: sparse_categorical_crossentropy needs integer class labels; got "
@@ -283,7 +430,6 @@ class Model(Layer):
             labels = arr.astype(np.int64)
             if labels.ndim == len(out_shape) and labels.shape[-1] == 1:
                 labels = labels.reshape(labels.shape[:-1])
-            out = self._last_layer_name()
             if labels.shape[1:] != tuple(out_shape[1:-1]):
                 raise ValueError(f"{what} has shape {arr.shape}, but the sparse loss expects one integer label per "
                                  f"sample for output '{out}' of shape {_shape_str(out_shape)}: shape "
@@ -305,7 +451,7 @@ class Model(Layer):
             if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1 and (out_shape[-1] or 0) > 1):
                 hint = (f" For integer class labels use loss='sparse_categorical_crossentropy', or one-hot encode "
                         f"them with neurokern.utils.to_categorical({what}, {out_shape[-1]}).")
-            raise ValueError(f"{what} has shape {arr.shape}, but the output of layer '{self._last_layer_name()}' has "
+            raise ValueError(f"{what} has shape {arr.shape}, but the output of layer '{out}' has "
                              f"shape {_shape_str(out_shape)}: the target shape must match the output.{hint}")
         return arr
 
@@ -325,6 +471,8 @@ class Model(Layer):
             if not np.all(np.isfinite(w)) or np.any(w < 0):
                 raise ValueError(f"{what} must be finite and non-negative")
         if class_weight is not None:
+            if isinstance(y, _Arrays):
+                raise NotImplementedError("class_weight with several outputs is not supported: pass sample_weight")
             if not isinstance(class_weight, dict) or not class_weight:
                 raise ValueError("class_weight must be a dict {class index: weight}. "
                                  f"Received: class_weight={class_weight!r}")
@@ -356,18 +504,19 @@ class Model(Layer):
             ops.fill(g, 0.0)
             w.grad = g
 
-    def _weighted_loss(self, y_true_t, y_pred, w_np):
+    def _weighted_loss(self, y_true_t, y_pred, w_np, output=0):
         """Keras 'sum_over_batch_size' with sample weights: sum_i w_i * loss_i / N, from the per-sample losses
         of the loss's functional form (neurokern.losses.<name>)."""
         import inspect
 
         from neurokern import losses
-        fn = getattr(losses, self._loss_kind, None)
+        loss_obj, kind = self._losses[output], self._loss_kinds[output]
+        fn = getattr(losses, kind, None)
         if fn is None or not callable(fn):
-            raise NotImplementedError(f"sample weights need a per-sample form of the loss {type(self.loss).__name__}")
+            raise NotImplementedError(f"sample weights need a per-sample form of the loss {type(loss_obj).__name__}")
         # the loss object's settings (from_logits, label_smoothing, delta, ...) that the function takes
         params = inspect.signature(fn).parameters
-        kwargs = {k: v for k, v in self.loss.get_config().items() if k in params and k not in ("y_true", "y_pred")}
+        kwargs = {k: v for k, v in loss_obj.get_config().items() if k in params and k not in ("y_true", "y_pred")}
         per_sample = fn(y_true_t, y_pred, **kwargs)
         return ops.sum(ops.mul(per_sample, nk.tensor(w_np))) / len(w_np)
 
@@ -394,6 +543,34 @@ class Model(Layer):
             loss = self._weighted_loss(y_true_t, y_pred, w_np)
         return float(loss)
 
+    def _multi_loss_and_backward(self, y_np, y_pred, ctx, trained, w_np=None):
+        """Several outputs: total = sum_k loss_weights[k] * loss_k; one backward with every output's gradient.
+        Sets self._output_losses (loss_k, unweighted, for the logs)."""
+        total, per, grads = 0.0, [], []
+        for k, (loss_obj, lw, y_k, p_k) in enumerate(zip(self._losses, self._loss_weights, y_np.arrays, y_pred)):
+            if loss_obj is None:  # Keras: an output with loss None is not trained (its gradient is zero)
+                per.append(0.0)
+                grads.append(None)
+                continue
+            y_t = nk.tensor(np.ascontiguousarray(y_k))
+            if trained:
+                value, d = loss_obj.forward_backward(y_t, p_k)
+                if w_np is not None:
+                    self._scale_rows(d, w_np)
+                if lw != 1.0:
+                    ops.scale(d, lw, out=d)
+                grads.append(d)
+            else:
+                value = loss_obj(y_t, p_k)
+            if w_np is not None:
+                value = self._weighted_loss(y_t, p_k, w_np, output=k)
+            per.append(float(value))
+            total += lw * float(value)
+        if trained and any(d is not None for d in grads):
+            self.backward(ctx, grads, need_dx=False)
+        self._output_losses = per
+        return total
+
     def _regularization(self, trained):
         """Penalty of every regularized weight; adds its gradient into the trained ones."""
         regularized = self._weight_lists()[2]
@@ -410,23 +587,29 @@ class Model(Layer):
         trained = self._trained_weights()
         self._assign_grads(trained)
         y_pred, ctx = self.forward(x_t, training=True)
-        loss = self._loss_and_backward(nk.tensor(y_np), y_pred, ctx, trained, w_np)
+        if isinstance(y_np, _Arrays):
+            loss = self._multi_loss_and_backward(y_np, y_pred, ctx, trained, w_np)
+        else:
+            loss = self._loss_and_backward(nk.tensor(y_np), y_pred, ctx, trained, w_np)
         loss += self._regularization(trained)
         if trained:
             self.optimizer.apply_gradients([(w.grad, w.value) for w in trained])
         return loss, y_pred
 
     def _test_step(self, x_t, y_np, w_np=None):
-        y_pred, _ = self.forward(x_t, training=False)
-        y_t = nk.tensor(y_np)
-        loss = float(self.loss(y_t, y_pred) if w_np is None else self._weighted_loss(y_t, y_pred, w_np))
+        y_pred, ctx = self.forward(x_t, training=False)
+        if isinstance(y_np, _Arrays):
+            loss = self._multi_loss_and_backward(y_np, y_pred, ctx, [], w_np)
+        else:
+            y_t = nk.tensor(y_np)
+            loss = float(self.loss(y_t, y_pred) if w_np is None else self._weighted_loss(y_t, y_pred, w_np))
         loss += sum(w.regularizer.penalty(w.value) for w in self._weight_lists()[2])
         return loss, y_pred
 
     def _require_compiled(self, what):
         if not self.compiled:
             raise RuntimeError(f"You must call compile() before {what}().")
-        if self.loss is None:
+        if all(item is None for item in self._losses):
             raise ValueError(f"The model must be compiled with a loss before {what}(): "
                              "model.compile(optimizer=..., loss=...)")
 
@@ -479,7 +662,7 @@ class Model(Layer):
             split_at = int(math.floor(len(x) * (1.0 - validation_split)))
             if split_at == 0:  # (split_at < len(x) always holds for validation_split > 0)
                 raise ValueError(f"validation_split={validation_split} leaves no training samples out of {len(x)}")
-            x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]
+            x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]  # (_Arrays slice too)
             if w is not None:
                 w, w_val = w[:split_at], w[split_at:]
         else:
@@ -500,17 +683,18 @@ class Model(Layer):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
                 order = utils.get_rng().permutation(n) if shuffle else None
-                total, seen = 0.0, 0
+                total, seen, out_totals = 0.0, 0, None
                 for step in range(steps):
                     cbs.on_train_batch_begin(step)
                     batch = slice(step * batch_size, (step + 1) * batch_size)
                     rows = batch if order is None else order[batch]  # fancy indexing copies the shuffled batch
-                    xb, yb = np.ascontiguousarray(x[rows]), np.ascontiguousarray(y[rows])
+                    xb, yb = _contiguous(x[rows]), _contiguous(y[rows])
                     wb = None if w is None else np.ascontiguousarray(w[rows])
-                    loss, y_pred = self._train_step(nk.tensor(xb), yb, wb)
+                    loss, y_pred = self._train_step(_tensors(xb), yb, wb)
                     total += loss * len(xb)
                     seen += len(xb)
-                    logs = self._logs(total / seen, yb, y_pred)
+                    out_totals = self._add_output_losses(out_totals, len(xb))
+                    logs = self._logs(total / seen, yb, y_pred, out_totals, seen)
                     cbs.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
@@ -528,10 +712,26 @@ class Model(Layer):
             cbs.on_train_end(logs)
         return self.history
 
-    def _logs(self, loss, y_np, y_pred):
+    def _add_output_losses(self, totals, n):
+        """Running sums of the per-output losses of the last step (several outputs), weighted by batch size."""
+        if self._output_count() == 1:
+            return None
+        step = [v * n for v in self._output_losses]
+        return step if totals is None else [a + b for a, b in zip(totals, step)]
+
+    def _logs(self, loss, y_np, y_pred, out_totals=None, seen=1):
         """Running logs for the current epoch: mean loss so far, and every metric updated with this batch."""
-        pred = y_pred.numpy()
         logs = {"loss": loss}
+        if isinstance(y_np, _Arrays):
+            names = self._output_names()
+            for name, t in zip(names, out_totals):
+                logs[f"{name}_loss"] = t / seen
+            preds = [p.numpy() for p in y_pred]
+            for k, m in zip(self._metric_outputs, self._metrics):
+                m.update_state(y_np.arrays[k], preds[k])
+                logs[f"{names[k]}_{m.name}"] = float(m.result())
+            return logs
+        pred = y_pred.numpy()
         for m in self._metrics:
             m.update_state(y_np, pred)
             logs[m.name] = float(m.result())
@@ -542,7 +742,7 @@ class Model(Layer):
         """{'loss': mean loss, metric: value} over x/y in inference mode (metrics reset first)."""
         self._build_metrics(y.shape, self.output_shape)
         self.reset_metrics()
-        total, seen, logs = 0.0, 0, {}
+        total, seen, logs, out_totals = 0.0, 0, {}, None
         steps = math.ceil(len(x) / batch_size)
         for step in range(steps):
             if cbs is not None:
@@ -550,10 +750,11 @@ class Model(Layer):
             xb = x[step * batch_size:(step + 1) * batch_size]
             yb = y[step * batch_size:(step + 1) * batch_size]
             wb = None if w is None else w[step * batch_size:(step + 1) * batch_size]
-            loss, y_pred = self._test_step(nk.tensor(np.ascontiguousarray(xb)), np.ascontiguousarray(yb), wb)
+            loss, y_pred = self._test_step(_tensors(xb), _contiguous(yb), wb)
             total += loss * len(xb)
             seen += len(xb)
-            logs = self._logs(total / seen, yb, y_pred)
+            out_totals = self._add_output_losses(out_totals, len(xb))
+            logs = self._logs(total / seen, yb, y_pred, out_totals, seen)
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs)
         self.reset_metrics()
@@ -581,10 +782,7 @@ class Model(Layer):
         w = self._prepare_sample_weight(sample_weight, None, y, len(x))
         logs = self._evaluate_arrays(x, y, batch_size, cbs, w=w)
         cbs.on_test_end(logs)
-        if return_dict:
-            return dict(logs)
-        values = [logs["loss"]] + [logs[m.name] for m in self._metrics]
-        return values[0] if len(values) == 1 else values
+        return self._format_logs(logs, return_dict)
 
     @_on_model_device
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
@@ -600,13 +798,23 @@ class Model(Layer):
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             steps=n_steps, mode="predict")
         cbs.on_predict_begin()
+        if self._output_count() > 1:
+            parts = []
+            for step in range(n_steps):
+                cbs.on_predict_batch_begin(step)
+                y_pred, _ = self.forward(_tensors(x[step * batch_size:(step + 1) * batch_size]), training=False)
+                parts.append([np.array(p.numpy(), copy=True) for p in y_pred])
+                cbs.on_predict_batch_end(step)
+            cbs.on_predict_end()
+            return [np.concatenate([p[k] for p in parts]) if parts else
+                    np.zeros((0,) + tuple(s[1:]), np.float32) for k, s in enumerate(self.output_shape)]
         out = np.empty((len(x),) + tuple(self.output_shape[1:]), dtype=np.float32) \
             if all(d is not None for d in self.output_shape[1:]) else None
         parts = []
         for step in range(n_steps):
             cbs.on_predict_batch_begin(step)
-            xb = np.ascontiguousarray(x[step * batch_size:(step + 1) * batch_size])
-            y_pred, _ = self.forward(nk.tensor(xb), training=False)
+            xb = _contiguous(x[step * batch_size:(step + 1) * batch_size])
+            y_pred, _ = self.forward(_tensors(xb), training=False)
             if out is not None:
                 out[step * batch_size:step * batch_size + len(xb)] = y_pred.numpy()
             else:
@@ -620,7 +828,9 @@ class Model(Layer):
     @_on_model_device
     def predict_on_batch(self, x):
         x = self._prepare_x(x)
-        y_pred, _ = self.forward(nk.tensor(x), training=False)
+        y_pred, _ = self.forward(_tensors(x), training=False)
+        if self._output_count() > 1:
+            return [np.array(p.numpy(), copy=True) for p in y_pred]
         return np.array(y_pred.numpy(), copy=True)
 
     @_on_model_device
@@ -633,8 +843,8 @@ class Model(Layer):
         w = self._prepare_sample_weight(sample_weight, class_weight, y, len(x))
         self._build_metrics(y.shape, self.output_shape)
         self.reset_metrics()
-        loss, y_pred = self._train_step(nk.tensor(x), y, w)
-        logs = self._logs(loss, y, y_pred)
+        loss, y_pred = self._train_step(_tensors(x), y, w)
+        logs = self._logs(loss, y, y_pred, self._add_output_losses(None, 1))
         self.reset_metrics()
         return self._format_logs(logs, return_dict)
 
@@ -646,15 +856,15 @@ class Model(Layer):
         w = self._prepare_sample_weight(sample_weight, None, y, len(x))
         self._build_metrics(y.shape, self.output_shape)
         self.reset_metrics()
-        loss, y_pred = self._test_step(nk.tensor(x), y, w)
-        logs = self._logs(loss, y, y_pred)
+        loss, y_pred = self._test_step(_tensors(x), y, w)
+        logs = self._logs(loss, y, y_pred, self._add_output_losses(None, 1))
         self.reset_metrics()
         return self._format_logs(logs, return_dict)
 
     def _format_logs(self, logs, return_dict):
         if return_dict:
             return dict(logs)
-        values = [logs["loss"]] + [logs[m.name] for m in self._metrics]
+        values = list(logs.values())  # loss, (per-output losses,) metrics: the order of metrics_names
         return values[0] if len(values) == 1 else values
 
     # ---- weights and files -----------------------------------------------------------------------
@@ -705,22 +915,33 @@ class Model(Layer):
         if not self.built:
             raise ValueError("This model has not yet been built. Build the model first by calling `build()` or by "
                              "calling the model on a batch of data (or give the first layer an input shape).")
+        # functional models add Keras's "Connected to" column: one line per inbound tensor
+        connections = self._summary_connections() if hasattr(self, "_summary_connections") else None
         rows = []
         for layer in self.layers:
-            shape = layer.output_shape
-            rows.append((f"{layer.name} ({type(layer).__name__})", _shape_str(shape),
-                         f"{layer.count_params():,}",
-                         "Y" if layer.trainable else "N"))
-        headers = ("Layer (type)", "Output Shape", "Param #", "Trainable")
-        ncols = 4 if show_trainable else 3
-        line_length = line_length or 65
-        positions = positions or ([.45, .85, 1.0] if ncols == 3 else [.33, .55, .67, 1.0])
+            shape = self._summary_output_shape(layer) if connections is not None else _shape_str(layer.output_shape)
+            row = [f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"]
+            links = connections.get(id(layer), []) if connections is not None else []
+            if connections is not None:
+                row.append(links[0] if links else "")
+            row.append("Y" if layer.trainable else "N")
+            rows.append([row] + [["", "", ""] + [link] + [""] for link in links[1:]])
+        headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connections is not None else [])
+        headers.append("Trainable")
+        ncols = len(headers) if show_trainable else len(headers) - 1
+        if connections is None:
+            line_length = line_length or 65
+            positions = positions or ([.45, .85, 1.0] if ncols == 3 else [.33, .55, .67, 1.0])
+        else:  # Keras's layout for models with a Connected to column
+            line_length = line_length or 98
+            positions = positions or ([.33, .55, .67, 1.0] if ncols == 4 else [.3, .5, .6, .88, 1.0])
         if positions[-1] <= 1:
             positions = [int(line_length * p) for p in positions]
         # never truncate: widen a column if some entry does not fit
+        lines_of_rows = [line for r in rows for line in r]
         widths, prev = [], 0
         for i, pos in enumerate(positions[:ncols]):
-            need = max(len(r[i]) for r in rows + [headers]) + 2
+            need = max(len(r[i]) for r in lines_of_rows + [headers]) + 2
             widths.append(max(pos - prev, need))
             prev = pos
         total_width = sum(widths)
@@ -730,7 +951,7 @@ class Model(Layer):
 
         lines = [f'Model: "{self.name}"', "_" * total_width, fmt(headers), "=" * total_width]
         for i, r in enumerate(rows):
-            lines.append(fmt(r))
+            lines.extend(fmt(line) for line in r)
             lines.append("_" * total_width if i < len(rows) - 1 else "=" * total_width)
         if not rows:
             lines.append("=" * total_width)
