@@ -5,7 +5,7 @@
 //   lstm_backward(dx, dh0, dc0, dkernel, drecurrent_kernel, dbias, dh_seq, dh_last, dc_last, gates,
 //                 c_seq, h_seq, x, h0, c0, mask, kernel, recurrent_kernel, activation,
 //                 recurrent_activation, variant)
-// mask, bias, dbias, dx, dh_seq, dh_last, dc_last may be None. The mask is an (N, T) device tensor of
+// mask, bias, dbias, dx, dh_seq, dh_last, dc_last may be None; gates=None in lstm_forward is inference. The mask is an (N, T) device tensor of
 // any dtype; nonzero = step active. The recurrent helpers below are shared with bindings/cuda/rnn.cpp.
 #include <cstring>
 #include <string>
@@ -105,7 +105,7 @@ LstmDims lstm_dims(const Tensor& x, const Tensor& kernel, const Tensor& recurren
 
 NK_CUDA_BINDING(lstm) {
   m.def("lstm_forward",
-        [](Tensor& h_seq, Tensor& h_last, Tensor& c_last, Tensor& gates, Tensor& c_seq, const Tensor& x,
+        [](Tensor& h_seq, Tensor& h_last, Tensor& c_last, Tensor* gates, Tensor& c_seq, const Tensor& x,
            const Tensor& h0, const Tensor& c0, const Tensor* mask, const Tensor& kernel,
            const Tensor& recurrent_kernel, const Tensor* bias, const std::string& activation,
            const std::string& recurrent_activation, const std::string& variant) {
@@ -117,11 +117,11 @@ NK_CUDA_BINDING(lstm) {
           check_opt(&h_seq, {N, T, U}, "h_seq");
           check_opt(&h_last, {N, U}, "h_last");
           check_opt(&c_last, {N, U}, "c_last");
-          check_opt(&gates, {N, T, 4 * U}, "gates");
+          check_opt(gates, {N, T, 4 * U}, "gates");
           check_opt(&c_seq, {N, T, U}, "c_seq");
-          check_disjoint({{&h_seq, "h_seq"}, {&h_last, "h_last"}, {&c_last, "c_last"}, {&gates, "gates"},
+          check_disjoint({{&h_seq, "h_seq"}, {&h_last, "h_last"}, {&c_last, "c_last"}, {gates, "gates"},
                           {&c_seq, "c_seq"}},
-                         {{&h_seq, "h_seq"}, {&h_last, "h_last"}, {&c_last, "c_last"}, {&gates, "gates"},
+                         {{&h_seq, "h_seq"}, {&h_last, "h_last"}, {&c_last, "c_last"}, {gates, "gates"},
                           {&c_seq, "c_seq"}, {&x, "x"}, {&h0, "h0"}, {&c0, "c0"}, {&kernel, "kernel"},
                           {&recurrent_kernel, "recurrent_kernel"}, {bias, "bias"}});
           const auto a = recurrent_act(activation, "activation");
@@ -129,13 +129,17 @@ NK_CUDA_BINDING(lstm) {
           cuda::recurrent::use_fused("lstm", variant.c_str());  // a bad name fails before any work
           MaskBytes mb(mask, N, T, "lstm");
           const float* b = bias ? bias->data<float>() : nullptr;
+          // inference (gates=None): the kernels still write gates, into a scratch freed on return
+          const size_t gate_bytes = static_cast<size_t>(N * T * 4 * U) * sizeof(float);
+          cuda::Buffer scratch = gates ? cuda::Buffer() : cuda::Buffer(gate_bytes);
+          float* g = gates ? gates->data<float>() : static_cast<float*>(scratch.get());
           py::gil_scoped_release nogil;
-          cuda::lstm_forward(h_seq.data<float>(), h_last.data<float>(), c_last.data<float>(), gates.data<float>(),
+          cuda::lstm_forward(h_seq.data<float>(), h_last.data<float>(), c_last.data<float>(), g,
                              c_seq.data<float>(), x.data<float>(), h0.data<float>(), c0.data<float>(), mb.get(),
                              kernel.data<float>(), recurrent_kernel.data<float>(), b, N, T, d.F, U, a, ra,
                              variant.c_str());
         },
-        py::arg("h_seq"), py::arg("h_last"), py::arg("c_last"), py::arg("gates"), py::arg("c_seq"),
+        py::arg("h_seq"), py::arg("h_last"), py::arg("c_last"), py::arg("gates").none(true), py::arg("c_seq"),
         py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("mask").none(true), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("bias").none(true), py::arg("activation") = "tanh",
         py::arg("recurrent_activation") = "sigmoid", py::arg("variant") = "auto",
