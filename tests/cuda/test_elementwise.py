@@ -25,13 +25,11 @@ def checking():
     """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
     launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
     a race or a missing __syncthreads fails the test."""
-    emu = cuda.emulator
-    prev = emu.emu_get_check()
-    emu.emu_set_check(True)
+    prev = cuda.set_emulator_options(check=True, differential=True)
     try:
         yield
     finally:
-        emu.emu_set_check(prev)
+        cuda.set_emulator_options(**prev)
 
 
 
