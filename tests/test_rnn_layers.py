@@ -105,6 +105,78 @@ def test_lstm_return_state_and_initial_state(rng):
         lstm(x, initial_state=[h0])
 
 
+@pytest.mark.parametrize("cell", ["LSTM", "SimpleRNN"])
+def test_return_state_and_initial_state_in_a_functional_graph(rng, cell):
+    """Encoder-decoder: `out, *states = Cell(u, return_state=True)(x)`, then a decoder started from those
+    states. Outputs equal the direct calls; gradients of every weight and both inputs (through the
+    states into the encoder) match float32 finite differences of the whole model."""
+    Cell, n_states = getattr(layers, cell), (2 if cell == "LSTM" else 1)
+    enc_in, dec_in = layers.Input((5, 3)), layers.Input((4, 2))
+    encoder = Cell(4, return_state=True, name="encoder")
+    enc_out, *states = encoder(enc_in)
+    assert [s.shape for s in [enc_out] + states] == [(None, 4)] * (1 + n_states)
+    decoder = Cell(4, return_sequences=True, name="decoder")
+    dec_seq = decoder(dec_in, initial_state=states)
+    out = layers.TimeDistributed(layers.Dense(1), name="head")(dec_seq)
+    model = models.Model([enc_in, dec_in], out)
+    lines = []
+    model.summary(print_fn=lines.append)
+    row = next(i for i, line in enumerate(lines) if line.startswith(" decoder"))
+    assert [lines[row + 1 + k].split()[-1] for k in range(n_states)] == [f"encoder[0][{k + 1}]"
+                                                                         for k in range(n_states)]
+
+    xe = rng.uniform(-1, 1, (3, 5, 3)).astype(np.float32)
+    xd = rng.uniform(-1, 1, (3, 4, 2)).astype(np.float32)
+    got = model.predict([xe, xd], verbose=0)
+    _, *s = encoder(xe)
+    want = model.layers[-1](decoder(xd, initial_state=s))
+    assert_close(got, want, "recurrent")
+
+    y, ctx = model.forward([nk.tensor(xe), nk.tensor(xd)], training=True)
+    dy = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+    for w in model.weights:
+        w.grad = nk.zeros(w.shape)
+    dxe, dxd = model.backward(ctx, nk.tensor(dy), need_dx=True)
+
+    def loss(xe, xd):
+        return np.sum(model.forward([nk.tensor(xe.astype(np.float32)), nk.tensor(xd.astype(np.float32))],
+                                    training=False)[0].numpy() * dy)
+    assert_close(dxe.numpy(), numeric_grad(lambda v: loss(v, xd), xe, h=1e-2), "grad_fd32")
+    assert_close(dxd.numpy(), numeric_grad(lambda v: loss(xe, v), xd, h=1e-2), "grad_fd32")
+    for w in encoder.weights:  # the encoder learns only through the decoder's initial states
+        orig = w.numpy()
+
+        def loss_w(v, w=w):
+            w.assign(v)
+            return loss(xe, xd)
+        want = numeric_grad(loss_w, orig, h=1e-2)
+        w.assign(orig)
+        assert np.abs(want).max() > 1e-3
+        assert_close(w.grad.numpy(), want, "grad_fd32")
+
+    # Keras 2's list form builds the same node; the graph survives a config round trip
+    again = decoder([dec_in] + states)
+    assert again.shape == dec_seq.shape
+    clone = models.Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    assert_close(clone.predict([xe, xd], verbose=0), got, "recurrent")
+
+
+def test_initial_state_errors_in_a_functional_graph():
+    x = layers.Input((5, 3))
+    _, h, c = layers.LSTM(4, return_state=True)(x)
+    with pytest.raises(ValueError, match="expects 2 initial state"):
+        layers.LSTM(4)(x, initial_state=[h])
+    with pytest.raises(ValueError, match=r"initial state must have shape \(batch, units\) = \(None, 6\)"):
+        layers.LSTM(6)(x, initial_state=[h, c])
+    with pytest.raises(TypeError, match="must be symbolic tensors"):
+        layers.LSTM(4)(x, initial_state=[h, np.zeros((1, 4), np.float32)])
+    with pytest.raises(TypeError, match="mask= is for calls on data"):
+        layers.LSTM(4)(x, mask=np.ones((1, 5), np.float32))
+    with pytest.raises(ValueError, match="one input tensor|Sequential|single"):
+        models.Sequential([layers.Input((5, 3)), layers.LSTM(4, return_state=True), layers.Dense(1)])
+
+
 def test_lstm_with_embedding_mask(rng):
     idx = np.array([[3, 1, 0, 0], [2, 0, 4, 1]], np.int32)
     emb = layers.Embedding(5, 3, mask_zero=True)

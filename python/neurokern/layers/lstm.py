@@ -53,10 +53,10 @@ class LSTM(Recurrent):
             raise RuntimeError(f"{self.name}: backward after an inference forward (training=False saves nothing "
                                "for a backward); run forward(x, training=True) before backward")
         dk, drk, db = self._grads()
-        dx, _, _ = ops.lstm_backward(dk, drk, db, dseq, dstates[0], dstates[1], gates, c_seq, h_seq, x, h0, c0,
-                                     self.kernel.value, self.recurrent_kernel.value, mask, need_dx,
-                                     self.activation, self.recurrent_activation)
-        return dx
+        dx, dh0, dc0 = ops.lstm_backward(dk, drk, db, dseq, dstates[0], dstates[1], gates, c_seq, h_seq, x, h0, c0,
+                                         self.kernel.value, self.recurrent_kernel.value, mask, need_dx,
+                                         self.activation, self.recurrent_activation)
+        return dx, [dh0, dc0]
 
     def get_config(self):
         config = super().get_config()

@@ -4,12 +4,16 @@ config and the direct-call entry with initial states / masks / return_state.
 Inputs are (batch, timesteps, features). The whole time loop runs in one compiled kernel
 (ops.lstm_forward / ops.rnn_forward); the layer only picks what to return:
     return_sequences=False -> h_T (batch, units);  True -> h_1..h_T (batch, timesteps, units)
-    return_state=True      -> [output, *final states]  (direct calls only, see below)
+    return_state=True      -> [output, *final states]
+
+Initial states and final states, as in Keras:
+- direct calls: `layer(x, initial_state=[h0, c0])`, `out, h, c = layer(x)` with return_state=True;
+- functional graphs: `out, h, c = LSTM(u, return_state=True)(x)` gives three symbolic tensors and
+  `LSTM(u)(y, initial_state=[h, c])` (or Keras 2's `LSTM(u)([y, h, c])`) makes the states inputs of
+  the node, so gradients flow back into the layer that produced them (the encoder-decoder pattern).
+  A return_state layer cannot sit inside a Sequential model (one tensor between layers; Keras too).
 
 Limitations (documented, tested):
-- return_state and initial_state work when the layer is called directly (`layer(x, initial_state=...)`);
-  the Sequential / Functional engines pass one tensor between layers, so a return_state layer cannot
-  sit inside a model.
 - Masks (Embedding(mask_zero=True).compute_mask) are honoured in direct calls (`layer(x, mask=m)`):
   masked steps carry the previous state through, as Keras. Sequential and functional models pass the
   mask from Embedding to the recurrent layer (models/sequential.py: forward).
@@ -39,7 +43,7 @@ def _init_config(init):
 
 class Recurrent(Layer):
     """Base class; subclasses set `_gates` (4 for LSTM, 1 for SimpleRNN), `_n_states` and implement
-    `_run(x, states, mask, training)` / `_run_backward(ctx, dseq, dstates, need_dx)`."""
+    `_run(x, states, mask, training)` / `_run_backward(ctx, dseq, dstates, need_dx)` -> (dx, [d initial states]) or None."""
 
     _gates = 1
     _n_states = 1
@@ -115,14 +119,27 @@ class Recurrent(Layer):
             return mask
         return nk.tensor(np.ascontiguousarray(mask, dtype=np.float32))
 
+    @property
+    def _multi_output(self):
+        return self.return_state
+
     def forward(self, x, training=False, initial_state=None, mask=None):
-        """(y, ctx); y is [output, *states] when return_state."""
+        """(y, ctx); y is [output, *states] when return_state. x may be the list [x, *initial states] (a
+        functional node whose states are graph tensors): backward then returns [dx, *d initial states]."""
+        states_are_inputs = isinstance(x, (list, tuple))
+        if states_are_inputs:
+            if initial_state is not None:
+                raise ValueError(f"layer '{self.name}': initial states given twice, in the input list and as "
+                                 "initial_state=; pass them one way")
+            x, initial_state = x[0], list(x[1:])
         seq, states, ctx = self._run(x, self._states(initial_state, x.shape[0]), self._mask(mask), training)
         out = seq if self.return_sequences else states[0]
-        return ([out] + list(states) if self.return_state else out), ctx
+        return ([out] + list(states) if self.return_state else out), (ctx, states_are_inputs)
 
     def backward(self, ctx, dy, need_dx=True):
-        """dy is the output gradient, or [d_output, *d_states] (entries may be None) when return_state."""
+        """dy is the output gradient, or [d_output, *d_states] (entries may be None) when return_state.
+        Returns dx, or [dx, *d initial states] when the forward took the states in its input list."""
+        ctx, states_are_inputs = ctx
         douts = list(dy) if self.return_state else [dy]
         douts += [None] * (1 + self._n_states - len(douts))
         dseq = douts[0] if self.return_sequences else None
@@ -133,7 +150,11 @@ class Recurrent(Layer):
             else:
                 from neurokern import ops
                 dstates[0] = ops.add(dstates[0], douts[0])
-        return self._run_backward(ctx, dseq, dstates, need_dx)
+        grads = self._run_backward(ctx, dseq, dstates, need_dx or states_are_inputs)
+        if grads is None:
+            return None
+        dx, dinit = grads
+        return [dx] + list(dinit) if states_are_inputs else dx
 
     def _grads(self):
         """Gradient Tensors to accumulate into (scratch ones for weights not being trained)."""
@@ -147,7 +168,18 @@ class Recurrent(Layer):
     def __call__(self, inputs, training=False, initial_state=None, mask=None):
         from neurokern.layers.input_layer import KerasTensor
 
-        if isinstance(inputs, KerasTensor) or (initial_state is None and mask is None and not self.return_state):
+        if isinstance(inputs, (list, tuple)) and initial_state is None:  # Keras 2: layer([x, *initial_state])
+            if not inputs:
+                raise ValueError(f"layer '{self.name}' was called on an empty list; pass the sequence tensor")
+            inputs, initial_state = inputs[0], (list(inputs[1:]) or None)
+        if isinstance(inputs, KerasTensor):
+            if mask is not None:
+                raise TypeError(f"layer '{self.name}': mask= is for calls on data; in a functional graph the mask "
+                                "comes from the layer that makes it (Embedding(mask_zero=True))")
+            if initial_state is None:
+                return super().__call__(inputs, training=training)
+            return self._call_symbolic_with_states(inputs, initial_state)
+        if initial_state is None and mask is None and not self.return_state:
             return super().__call__(inputs, training=training)
         was_numpy = not isinstance(inputs, Tensor)
         x = nk.tensor(np.ascontiguousarray(inputs, dtype=np.float32)) if was_numpy else inputs
@@ -156,6 +188,28 @@ class Recurrent(Layer):
         y, _ = self.forward(x, training=bool(training), initial_state=initial_state, mask=mask)
         conv = (lambda t: np.array(t.numpy(), copy=True)) if was_numpy else (lambda t: t)
         return [conv(t) for t in y] if isinstance(y, list) else conv(y)
+
+    def _call_symbolic_with_states(self, x, initial_state):
+        """A graph node whose inputs are [x, *initial states] (all KerasTensors)."""
+        from neurokern.layers.input_layer import KerasTensor, Node
+
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        if not all(isinstance(s, KerasTensor) for s in states):
+            raise TypeError(f"layer '{self.name}': in a functional graph the initial states must be symbolic tensors "
+                            f"(outputs of other layers or Input(...)). Received: {states!r}")
+        if len(states) != self._n_states:
+            raise ValueError(f"layer '{self.name}' ({type(self).__name__}) expects {self._n_states} initial state "
+                             f"tensor(s). Received: {len(states)}")
+        self._maybe_build(x.shape, x.history[0].name if x.history else None)
+        self.check_input_shape(x.shape)
+        for s in states:
+            if len(s.shape) != 2 or s.shape[1] != self.units:
+                raise ValueError(f"layer '{self.name}': an initial state must have shape (batch, units) = "
+                                 f"(None, {self.units}). Received: a tensor of shape {s.shape}")
+        out = self.compute_output_shape(x.shape)
+        shapes = [tuple(o) for o in out] if self.return_state else [tuple(out)]
+        node = Node(self, [x] + states, True, shapes)
+        return list(node.outputs) if self.return_state else node.outputs[0]
 
     # ---- configuration -------------------------------------------------------------------------
     def get_config(self):

@@ -26,6 +26,6 @@ class SimpleRNN(Recurrent):
             return None
         x, h0, mask, h_seq = ctx
         dk, drk, db = self._grads()
-        dx, _ = ops.rnn_backward(dk, drk, db, dseq, dstates[0], h_seq, x, h0, self.kernel.value,
-                                 self.recurrent_kernel.value, mask, need_dx, self.activation)
-        return dx
+        dx, dh0 = ops.rnn_backward(dk, drk, db, dseq, dstates[0], h_seq, x, h0, self.kernel.value,
+                                   self.recurrent_kernel.value, mask, need_dx, self.activation)
+        return dx, [dh0]

@@ -243,8 +243,12 @@ class Functional(Model):
             args = [values[id(t)] for t in node.inputs]
             layer = node.layer
             if node.multi_input:
-                y, ctx = layer.forward(args, training)
-                out_mask = None
+                mask = masks.get(id(node.inputs[0])) if isinstance(layer, Recurrent) else None  # [x, *states]
+                if mask is not None:
+                    y, ctx = layer.forward(args, training, mask=mask)
+                else:
+                    y, ctx = layer.forward(args, training)
+                out_mask = mask if mask is not None and layer.return_sequences else None
             else:
                 mask = masks.get(id(node.inputs[0]))
                 if mask is not None and isinstance(layer, Recurrent):

@@ -150,6 +150,13 @@ class Model(Layer):
             return super().__new__(Functional)
         return super().__new__(cls)
 
+    @classmethod
+    def from_config(cls, config):
+        if cls is Model:  # Keras: Model.from_config(functional_model.get_config())
+            from neurokern.models.functional import Functional
+            return Functional.from_config(config)
+        return super().from_config(config)
+
     def __init__(self, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.optimizer = None

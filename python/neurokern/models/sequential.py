@@ -56,6 +56,10 @@ class Sequential(Model):
             raise ValueError("All layers added to a Sequential model should have unique names. Name "
                              f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
                              "argument to pass a unique name.")
+        if layer._multi_output:
+            raise ValueError(f"All layers in a Sequential model should have a single output tensor; layer "
+                             f"'{layer.name}' ({type(layer).__name__}) returns several (e.g. return_state=True). "
+                             "Use the functional API: outputs = layer(inputs); models.Model(inputs, outputs)")
         if not self._layers and self._input_layer is None:
             if layer._batch_input_shape is not None:
                 self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
