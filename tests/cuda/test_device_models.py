@@ -44,21 +44,6 @@ def _data(kind):
     return x, y, "mse"
 
 
-def _missing_kernel_skips(fn):
-    """A kernel family whose CUDA binding has not landed yet skips (naming it) instead of failing."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except AttributeError as e:
-            if "module 'neurokern._cuda_emu' has no attribute" in str(e):
-                pytest.skip(f"CUDA binding not built yet: {e}")
-            raise
-    return wrapper
-
-
 def _train(build, weights, device, x, y, loss, how="to"):
     if how == "default":
         nk.set_default_device(device)
@@ -78,7 +63,6 @@ def _train(build, weights, device, x, y, loss, how="to"):
 
 
 @pytest.mark.parametrize("kind,how", [("cnn", "to"), ("lstm", "to"), ("cnn", "default")])
-@_missing_kernel_skips
 def test_fit_on_cuda_matches_cpu(kind, how):
     build = _cnn if kind == "cnn" else _lstm
     x, y, loss = _data(kind)
@@ -96,7 +80,6 @@ def test_fit_on_cuda_matches_cpu(kind, how):
     np.testing.assert_allclose(dev_eval, cpu_eval, rtol=RTOL, atol=ATOL)
 
 
-@_missing_kernel_skips
 def test_train_on_cuda_then_continue_on_cpu():
     # Model.to carries the Adam moments along: training on, after moving, matches training on one device.
     x, y, loss = _data("cnn")
