@@ -2,6 +2,7 @@
 // They take and return NumPy arrays (copied to and from device memory here), so the emulator can be
 // tested without the device Tensor machinery. Used by tests/cuda/test_emulator.py.
 #include <pybind11/numpy.h>
+#include <pybind11/stl.h>  // grid / block as lists
 
 #include <cstring>
 #include <vector>
@@ -32,6 +33,10 @@ struct DeviceCopy {
 template <typename T>
 using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
+void check_threads(int block) {
+  NK_CHECK(block >= 1 && block <= 1024, "block must be in [1, 1024] threads. Received: block=", block);
+}
+
 void check_block(int block) {
   NK_CHECK(block >= 1 && block <= 1024 && (block & (block - 1)) == 0,
            "block must be a power of two in [1, 1024]. Received: block=", block);
@@ -49,6 +54,7 @@ NK_CUDA_BINDING(emu_selftest) {
   }, py::arg("x"), py::arg("block"), py::arg("sync") = true);
 
   m.def("selftest_atomics", [](Arr<int32_t> vals, int block) {
+    check_threads(block);
     int n = static_cast<int>(vals.size());
     Arr<int32_t> c0(std::vector<py::ssize_t>{5});
     auto c = c0.mutable_unchecked<1>();
@@ -77,6 +83,7 @@ NK_CUDA_BINDING(emu_selftest) {
   }, py::arg("values"), py::arg("lane_mask"));
 
   m.def("selftest_sync_reductions", [](Arr<int32_t> pred, int block, int n_live) {
+    check_threads(block);
     int n = static_cast<int>(pred.size()), blocks = (n + block - 1) / block;
     DeviceCopy<int32_t> dp(pred), out(Arr<int32_t>(std::vector<py::ssize_t>{blocks, 3}));
     nk::cuda::selftest_sync_reductions(out.ptr(), dp.ptr(), n, block, n_live);

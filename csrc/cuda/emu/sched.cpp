@@ -392,15 +392,16 @@ bool complete_warps(Runner& r) {
                           std::to_string(lead.width) + " vs " + std::to_string(q.width) + ") at " + site_str(q.site), &q);
               return released;
             }
-            // PTX shfl.sync: lanes are grouped in segments of `width`; up/down/xor that leave the
-            // segment (xor only upwards) return the caller's own value.
+            // PTX shfl.sync: lanes are grouped in segments of `width`; up/down that leave the segment
+            // return the caller's own value; xor may read an EARLIER segment, only a later one gives the
+            // own value (CUDA Programming Guide, __shfl_xor_sync; PTX shfl.bfly checks j <= maxLane only).
             int w = q.width, seg = static_cast<int>(l) & ~(w - 1), last = seg + w - 1;
             long long src = l;
             if (op == WarpOp::shfl_idx) src = seg + (q.param & (w - 1));
             if (op == WarpOp::shfl_up) src = static_cast<long long>(l) - static_cast<unsigned>(q.param);
             if (op == WarpOp::shfl_down) src = static_cast<long long>(l) + static_cast<unsigned>(q.param);
             if (op == WarpOp::shfl_xor) src = static_cast<long long>(l ^ static_cast<unsigned>(q.param));
-            if (src < seg || src > last) src = l;
+            if (src > last || (op != WarpOp::shfl_xor && src < seg)) src = l;
             if (!(group >> src & 1)) {
               const char* why = src >= static_cast<long long>(nl) ? "does not exist (partial last warp)"
                                 : !(mask >> src & 1)            ? "is not named in the mask"
