@@ -10,6 +10,7 @@
 
 #include "bindings/cuda/common.h"
 #include "bindings/cuda/registry.h"
+#include "bindings/image_args.h"
 #include "cuda/image.h"
 
 namespace nk {
@@ -18,36 +19,14 @@ using cuda::check_cuda_f32;
 
 namespace {
 
-ImageInterpolation parse_interpolation(const std::string& s) {
-  if (s == "bilinear") return ImageInterpolation::bilinear;
-  if (s == "nearest") return ImageInterpolation::nearest;
-  throw std::invalid_argument(msg("interpolation must be 'bilinear' or 'nearest', got '", s, "'"));
-}
-
-ImageFillMode parse_fill_mode(const std::string& s) {
-  if (s == "reflect") return ImageFillMode::reflect;
-  if (s == "wrap") return ImageFillMode::wrap;
-  if (s == "constant") return ImageFillMode::constant;
-  if (s == "nearest") return ImageFillMode::nearest;
-  throw std::invalid_argument(msg("fill_mode must be 'reflect', 'wrap', 'constant' or 'nearest', got '", s, "'"));
-}
-
 // Checks shared by forward and backward: img (N,H,W,C) is the input side, out (N,OH,OW,C) the output
 // side, t (N,6) finite, all float32 on 'cuda'; the two images must not overlap.
 void check_args(const Tensor& img, const char* iname, const Tensor& out, const char* oname, const Tensor& t) {
   check_cuda_f32(img, iname); check_cuda_f32(out, oname); check_cuda_f32(t, "transforms");
-  check_ndim(img, 4, iname);
-  check_ndim(out, 4, oname);
-  NK_CHECK(out.dim(0) == img.dim(0) && out.dim(3) == img.dim(3), oname, " has shape ", shape_str(out.shape()),
-           " but ", iname, " has shape ", shape_str(img.shape()), ": batch and channel sizes must match");
-  check_shape(t, {img.dim(0), 6}, "transforms");
-  auto a = static_cast<const char*>(img.raw()), b = static_cast<const char*>(out.raw());
-  NK_CHECK(img.nbytes() == 0 || out.nbytes() == 0 || a + img.nbytes() <= b || b + out.nbytes() <= a,
-           oname, " and ", iname, " overlap: resampling cannot run in place, pass a separate output");
+  image_args::check_shapes(img, iname, out, oname, t);
   std::vector<float> host(static_cast<size_t>(t.numel()));
   if (t.nbytes()) cuda::memcpy_d2h(host.data(), t.raw(), t.nbytes());
-  for (int64_t k = 0; k < t.numel(); ++k)
-    NK_CHECK(std::isfinite(host[k]), "transforms must be finite; entry ", k / 6, ",", k % 6, " is ", host[k]);
+  image_args::check_finite(host.data(), t.numel());
 }
 
 }  // namespace
@@ -56,8 +35,8 @@ NK_CUDA_BINDING(image) {
   m.def("affine_transform2d_forward", [](Tensor& y, const Tensor& x, const Tensor& t, const std::string& interp,
                                          const std::string& fill_mode, double fill_value) {
     check_args(x, "x", y, "y", t);
-    auto ip = parse_interpolation(interp);
-    auto fm = parse_fill_mode(fill_mode);
+    auto ip = image_args::parse_interpolation(interp);
+    auto fm = image_args::parse_fill_mode(fill_mode);
     NK_CHECK(std::isfinite(fill_value), "fill_value must be finite, got ", fill_value);
     py::gil_scoped_release nogil;
     cuda::affine_transform2d_forward(y.data<float>(), x.data<float>(), t.data<float>(), x.dim(0), x.dim(1),
@@ -68,8 +47,8 @@ NK_CUDA_BINDING(image) {
   m.def("affine_transform2d_backward", [](Tensor& dx, const Tensor& dy, const Tensor& t, const std::string& interp,
                                           const std::string& fill_mode) {
     check_args(dx, "dx", dy, "dy", t);
-    auto ip = parse_interpolation(interp);
-    auto fm = parse_fill_mode(fill_mode);
+    auto ip = image_args::parse_interpolation(interp);
+    auto fm = image_args::parse_fill_mode(fill_mode);
     py::gil_scoped_release nogil;
     cuda::affine_transform2d_backward(dx.data<float>(), dy.data<float>(), t.data<float>(), dx.dim(0), dx.dim(1),
                                       dx.dim(2), dx.dim(3), dy.dim(1), dy.dim(2), ip, fm);
