@@ -47,6 +47,17 @@ def _emulated_cuda():
 
 
 @pytest.fixture
+def checking():
+    """For one test, on top of checking mode: every launch runs twice (forward, then reverse thread/block
+    order) and the outputs are compared, so a race, a missing __syncthreads or an unwritten element fails."""
+    prev = cuda.set_emulator_options(check=True, differential=True)
+    try:
+        yield
+    finally:
+        cuda.set_emulator_options(**prev)
+
+
+@pytest.fixture
 def real_gpu():
     """For tests that need a real GPU (neurokern._cuda with a device): skips cleanly anywhere else."""
     if cuda._real() is None:

@@ -23,18 +23,6 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
-@pytest.fixture
-def checking():
-    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
-    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
-    a race or a missing __syncthreads fails the test."""
-    prev = cuda.set_emulator_options(check=True, differential=True)
-    try:
-        yield
-    finally:
-        cuda.set_emulator_options(**prev)
-
-
 
 def test_names_match_the_cpu_module():
     assert cuda.backend().activation_names() == nk._core.activation_names()

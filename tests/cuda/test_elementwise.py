@@ -20,18 +20,6 @@ def dev(a):
 def nan_dev(shape, dtype=np.float32):
     return dev(np.full(shape, np.nan, np.float32) if dtype == np.float32 else np.full(shape, -7, dtype))
 
-@pytest.fixture
-def checking():
-    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
-    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
-    a race or a missing __syncthreads fails the test."""
-    prev = cuda.set_emulator_options(check=True, differential=True)
-    try:
-        yield
-    finally:
-        cuda.set_emulator_options(**prev)
-
-
 
 def f32(rng, shape, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(np.float32)

@@ -19,18 +19,6 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
-@pytest.fixture
-def checking():
-    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
-    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
-    a race or a missing __syncthreads fails the test."""
-    prev = cuda.set_emulator_options(check=True, differential=True)
-    try:
-        yield
-    finally:
-        cuda.set_emulator_options(**prev)
-
-
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("itype", [np.int32, np.int64])

@@ -25,18 +25,6 @@ def dev(a):
 def nan_dev(shape):
     return dev(np.full(shape, np.nan, np.float32))
 
-@pytest.fixture
-def checking():
-    """The emulator's checking mode for one test: guarded allocations, strict barrier sites, and every
-    launch run twice (forward, then reverse thread/block order) with the outputs compared bitwise, so
-    a race or a missing __syncthreads fails the test."""
-    prev = cuda.set_emulator_options(check=True, differential=True)
-    try:
-        yield
-    finally:
-        cuda.set_emulator_options(**prev)
-
-
 
 def run(variant, a, b, m, n, ta, tb, alpha=1.0, beta=0.0, c=None):
     c = nan_dev((m, n)) if c is None else c

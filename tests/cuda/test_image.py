@@ -9,6 +9,7 @@ import neurokern as nk
 from neurokern import cuda, layers, ops
 from neurokern.ops._util import backend
 
+from _device import check, cu, nan_cu
 from _tol import TOL
 from test_image_ops import FILL_MODES, INTERPOLATIONS, random_transforms, reference_backward, reference_forward
 
@@ -16,33 +17,6 @@ from test_image_ops import FILL_MODES, INTERPOLATIONS, random_transforms, refere
 SHAPES = [(1, 1, 1, 1), (1, 7, 5, 3), (2, 9, 4, 5), (3, 13, 11, 1)]
 # output (OH, OW): the input's, or a different size (smaller, larger, non-square)
 OUT_HW = [None, (6, 11), (1, 3)]
-
-
-def cu(a, dtype=np.float32):
-    return nk.tensor(np.ascontiguousarray(a, dtype=dtype), device="cuda")
-
-
-def nan_cu(shape):
-    return cu(np.full(shape, np.nan))
-
-
-def check(t, expected, family="elementwise"):
-    """t: a device tensor. Shape and dtype first, then values; NaN (an unwritten output) fails."""
-    assert t.device == "cuda"
-    a = t.numpy()
-    assert a.shape == np.shape(expected) and a.dtype == np.float32
-    np.testing.assert_allclose(a.astype(np.float64), expected, *TOL[family])
-
-
-@pytest.fixture
-def checking():
-    """The emulator's checking mode with every launch run twice (forward, then reverse thread/block
-    order) and the outputs compared, so a race or an unwritten element fails the test."""
-    prev = cuda.set_emulator_options(check=True, differential=True)
-    try:
-        yield
-    finally:
-        cuda.set_emulator_options(**prev)
 
 
 def _case(rng, shape, out_hw):

@@ -7,24 +7,9 @@ import neurokern as nk
 from neurokern import ops
 from neurokern.ops._util import backend
 
+from _device import check, cu, nan_cu
 from _tol import TOL
 from test_pad import CASES, ref_pad
-
-
-def cu(a, dtype=np.float32):
-    return nk.tensor(np.ascontiguousarray(a, dtype=dtype), device="cuda")
-
-
-def nan_cu(shape):
-    return cu(np.full(shape, np.nan))
-
-
-def check(t, expected, family="elementwise"):
-    """t: a device tensor. Shape and dtype first, then values; NaN (an unwritten output) fails."""
-    assert t.device == "cuda"
-    a = t.numpy()
-    assert a.shape == np.shape(expected) and a.dtype == np.float32
-    np.testing.assert_allclose(a.astype(np.float64), expected, *TOL[family])
 
 
 # CASES from tests/test_pad.py plus a batch-1 prime-sized one

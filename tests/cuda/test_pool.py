@@ -7,6 +7,7 @@ import neurokern as nk
 from neurokern import ops
 from neurokern.ops._util import backend
 
+from _device import check, cu, nan_cu
 from _tol import TOL
 from test_pool import (CONFIGS, _distinct, _out_shape, ref_avg_pool, ref_avg_pool_backward, ref_max_pool,
                        ref_max_pool_backward)
@@ -16,22 +17,6 @@ VARIANTS = ["naive", "auto"]
 # plus batch 1 with a 'same' window larger than the input and a prime channel count
 SMALL = [c for c in CONFIGS if np.prod(c[0]) < 5000] + [((1, 2, 3, 7), (3, 5), (1, 2), "same")]
 IDS = [f"{s}-p{p}-s{st}-{pad}" for s, p, st, pad in SMALL]
-
-
-def cu(a, dtype=np.float32):
-    return nk.tensor(np.ascontiguousarray(a, dtype=dtype), device="cuda")
-
-
-def nan_cu(shape):
-    return cu(np.full(shape, np.nan))
-
-
-def check(t, expected, family="elementwise"):
-    """t: a device tensor. Shape and dtype first, then values; NaN (an unwritten output) fails."""
-    assert t.device == "cuda"
-    a = t.numpy()
-    assert a.shape == np.shape(expected) and a.dtype == np.float32
-    np.testing.assert_allclose(a.astype(np.float64), expected, *TOL[family])
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -8,28 +8,13 @@ import neurokern as nk
 from neurokern import ops
 from neurokern.ops._util import backend
 
+from _device import check, cu, nan_cu
 from _tol import TOL
 from test_upsample import SIZES, ref_upsample, ref_upsample_backward
 
 VARIANTS = ["naive", "auto"]
 # tests/test_upsample.py's shapes without the large OpenMP one, plus batch 1 with W = 1
 SHAPES = [(1, 1, 1, 1), (2, 3, 5, 3), (1, 7, 4, 17), (2, 4, 3, 33), (1, 2, 3, 70), (1, 5, 1, 2)]
-
-
-def cu(a, dtype=np.float32):
-    return nk.tensor(np.ascontiguousarray(a, dtype=dtype), device="cuda")
-
-
-def nan_cu(shape):
-    return cu(np.full(shape, np.nan))
-
-
-def check(t, expected, family="elementwise"):
-    """t: a device tensor. Shape and dtype first, then values; NaN (an unwritten output) fails."""
-    assert t.device == "cuda"
-    a = t.numpy()
-    assert a.shape == np.shape(expected) and a.dtype == np.float32
-    np.testing.assert_allclose(a.astype(np.float64), expected, *TOL[family])
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
