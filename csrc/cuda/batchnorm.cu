@@ -31,10 +31,7 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kTileC = 32, kStripes = 8;  // channel_sums block: 32 channels x 8 row stripes
 
-int blocks_for(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 4096 ? (b > 0 ? b : 1) : 4096);
-}
+int blocks_for(int64_t n) { return grid_stride_blocks(n, kThreads); }
 
 #define NK_FOR_EACH_ELEMENT(i, n)                                                   \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n);         \

@@ -26,10 +26,7 @@ namespace {
 
 constexpr int kThreads = 256;
 
-int blocks_for(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 4096 ? b : 4096);  // grid-stride covers the rest
-}
+int blocks_for(int64_t n) { return grid_stride_blocks(n, kThreads); }
 
 struct ImageGeom {
   int64_t N, H, W, C, OH, OW;

@@ -34,10 +34,7 @@ constexpr float kEpsF = 1e-7f;                 // keras.backend.epsilon()
 constexpr float kLo = kEpsF, kHi = 1.0f - kEpsF;
 constexpr double kEps = kEpsF;                 // the float32 epsilon, in double (as cpu/loss.cpp)
 
-int blocks_for(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 4096 ? (b > 0 ? b : 1) : 4096);
-}
+int blocks_for(int64_t n) { return grid_stride_blocks(n, kThreads); }
 int row_blocks(int64_t N) { return static_cast<int>((N + kRowsPerBlock - 1) / kRowsPerBlock); }
 
 #define NK_FOR_EACH_ELEMENT(i, n)                                                   \

@@ -7,6 +7,7 @@
 #include "cuda/pad.h"
 
 #include "cuda/compat.h"
+#include "cuda/runtime.h"
 
 namespace nk::cuda {
 
@@ -14,10 +15,7 @@ namespace {
 
 constexpr int kThreads = 256;
 
-int blocks_for(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 4096 ? (b > 0 ? b : 1) : 4096);  // grid-stride covers the rest
-}
+int blocks_for(int64_t n) { return grid_stride_blocks(n, kThreads); }
 
 // y (N, OH, OW, C) from x (N, H, W, C): index decomposition, then inside ? copy : 0
 __global__ void pad2d_forward_kernel(float* __restrict__ y, const float* __restrict__ x, Pad2dGeom g) {

@@ -19,10 +19,7 @@ namespace {
 
 constexpr int kThreads = 256;
 
-int blocks_for(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 4096 ? b : 4096);  // grid-stride covers the rest
-}
+int blocks_for(int64_t n) { return grid_stride_blocks(n, kThreads); }
 
 #define NK_FOR_EACH_ELEMENT(i, n)                                                   \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n);         \

@@ -4,6 +4,7 @@
 // Every failure throws std::runtime_error (Python RuntimeError) naming the CUDA call, or the kernel.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 namespace nk::cuda {
@@ -19,6 +20,13 @@ int device_count();  // 0 when there is no usable GPU (never throws)
 bool is_emulated();
 // Throws naming `kernel` if the last launch failed (NK_CHECK_LAUNCH in cuda/compat.h).
 void check_launch(const char* kernel);
+
+// Blocks of `threads` for a grid-stride loop over n elements: enough to cover n, at least 1 (a launch
+// over nothing stays a valid launch whose threads do nothing), at most 4096 (the loop covers the rest).
+inline int grid_stride_blocks(int64_t n, int threads) {
+  const int64_t b = (n + threads - 1) / threads;
+  return static_cast<int>(b < 1 ? 1 : (b > 4096 ? 4096 : b));
+}
 
 // Owning handle for a device allocation (scratch space inside host-side kernel wrappers).
 class Buffer {

@@ -23,10 +23,7 @@ namespace {
 
 constexpr int kThreads = 256;
 
-int blocks_for(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(b < 4096 ? b : 4096);  // grid-stride covers the rest
-}
+int blocks_for(int64_t n) { return grid_stride_blocks(n, kThreads); }
 
 // Bilinear source of output index o along an axis of input length n, factor S (cpu/upsample.cpp's
 // upsample_bilinear_coeff on the device).
