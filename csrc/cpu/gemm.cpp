@@ -82,6 +82,9 @@ const std::vector<GemmVariant>& gemm_variants() {
       {"packed_avx512", Isa::avx512,
        "Goto/BLIS blocking and packing, 14x32 AVX-512 micro-kernel (28 zmm accumulators), masked edges",
        &gemm_packed_avx512},
+      {"narrow_avx512", Isa::avx512,
+       "narrow N: vectorised along M, 32 x <=14 register tile (28 zmm), A transposed per 32-row sliver",
+       &gemm_narrow_avx512},
   };
   return table;
 }
@@ -126,11 +129,16 @@ void gemm(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_
              lda ? lda : (trans_a ? M : K), ldb ? ldb : (trans_b ? K : N), ldc ? ldc : N,
              trans_a, trans_b, alpha, beta};
   if (gemm_trivial(g)) return;
-  // The last registered variant the active ISA can run is the fastest.
+  gemm_dispatch(g).fn(g);
+}
+
+const GemmVariant& gemm_dispatch(const GemmArgs& g) {
+  // The last registered packed variant the active ISA can run is the fastest general one.
   const GemmVariant* best = &gemm_variants().front();
   for (const auto& v : gemm_variants())
-    if (static_cast<int>(v.isa) <= static_cast<int>(active_isa())) best = &v;
-  best->fn(g);
+    if (static_cast<int>(v.isa) <= static_cast<int>(active_isa()) && std::string(v.name) != "narrow_avx512")
+      best = &v;
+  return *best;
 }
 
 namespace {
