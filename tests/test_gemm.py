@@ -114,6 +114,22 @@ def test_variant_narrow_strided_alpha_beta(variant, rng, m, n, k, ta, tb, alpha,
     assert np.all(out[:, n:] == 7.0), "gemm wrote into the padding of C"
 
 
+@pytest.mark.skipif("avx512" not in ops.available_isas(), reason="needs an AVX-512 CPU")
+def test_dispatch_picks_narrow_for_narrow_outputs():
+    prev = ops.set_isa("avx512")
+    try:
+        for m, n, k, ta, tb in [(64, 10, 512, False, False), (512, 10, 64, True, False),
+                                (36864, 6, 25, False, False), (4096, 16, 150, False, False),
+                                (1000, 48, 512, False, True), (16, 1, 7, False, False)]:
+            assert _core.gemm_dispatch(m, n, k, ta, tb) == "narrow_avx512", (m, n, k)
+        for m, n, k in [(64, 512, 784), (64, 49, 512), (8, 10, 512), (6, 25, 36864), (1024, 1024, 1024)]:
+            assert _core.gemm_dispatch(m, n, k) == "packed_avx512", (m, n, k)
+        ops.set_isa("avx2")  # no AVX-512 kernel for a lower ISA
+        assert _core.gemm_dispatch(64, 10, 512) == "packed_avx2"
+    finally:
+        ops.set_isa(prev)
+
+
 @pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (-0.5, 1.0), (2.0, 0.25), (0.0, -3.0), (1.5, 0.0)])
 @pytest.mark.parametrize("m,n,k", [(7, 33, 1), (31, 65, 17), (64, 512, 784), (257, 33, 300)])
 def test_variant_alpha_beta(variant, rng, m, n, k, alpha, beta):
