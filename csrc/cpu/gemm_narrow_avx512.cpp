@@ -26,6 +26,19 @@
 // Threads: OpenMP over 32-row tiles (contiguous ranges, thread_range) when the product is >= 4 MFLOP
 // and we are not already inside a parallel region, as in the packed driver. Each C element is summed
 // in the same order whatever the thread count.
+//
+// Measured (2-core Zen 4 VM, AVX-512 as 2x256-bit, FMA peak 118 GFLOPS/core; bench/gemm.py ratios
+// nk / OpenBLAS 0.3.31, interleaved; before = packed_avx512, after = this variant via dispatch):
+//   shape (MxKxN)                     1 thread before -> after     2 threads before -> after
+//   MLP out 64x512x10                      0.53 -> 1.03                 0.49 -> 1.03
+//   LeNet conv1 im2col 36864x25x6          0.56 -> 1.25                 0.46 -> 1.26
+//   LeNet conv2 im2col 4096x150x16         0.66 -> 0.96                 0.57 -> 0.98
+// and against packed_avx512 directly at 1 thread (GFLOPS narrow / packed): 512x64x10 A^T.B 91 / 38,
+// 150x4096x16 A^T.B 99 / 55, 25x36864x6 A^T.B 87 / 20, 1000x512x24 85 / 53, 1000x512x48 94 / 81,
+// 64x512x32 87 / 69, 16x512x10 31 / 21. It loses with few rows (8x512x10 16 / 20, 6x36864x25 A^T.B
+// 21 / 37: the 32-row tile is mostly empty) and at wide N (64x10x512 A.B^T 51 / 65), which is where the
+// dispatcher (gemm.cpp) keeps packed_avx512: narrow_avx512 only for N <= 48 and M >= 16.
+// Products under 4 MFLOP stay on one thread, so 2-thread ratios of small rows equal 1-thread ones.
 #include <immintrin.h>
 
 #include <algorithm>
