@@ -21,6 +21,12 @@ TRANSPOSES = [(False, False), (True, False), (False, True), (True, True)]
 # it (M > 112), and short-K shapes whose blocks grow (MC, NC scale with 448 / K), like im2col GEMMs.
 BLOCK_SHAPES = [(1000, 40, 300), (130, 70, 900), (3, 50, 700), (3, 4200, 460), (113, 4150, 450),
                 (20, 4200, 9), (5000, 6, 25), (150, 9000, 20)]
+# Narrow outputs (classifier heads, im2col convs with few channels): N around the 14-column chunk and
+# 16-lane vector of narrow_avx512, M around its 32-row tile, K = 1, an im2col 5x5 and a long one.
+NARROW_N = [1, 6, 7, 10, 16, 17]
+NARROW_M = [1, 7, 33, 257, 1000]
+NARROW_K = [1, 25, 512]
+NARROW_SHAPES = [(m, n, k) for m in NARROW_M for n in NARROW_N for k in NARROW_K]
 
 
 @pytest.fixture(params=VARIANT_NAMES)
@@ -70,6 +76,58 @@ def test_variant_matches_numpy(variant, rng, m, n, k, ta, tb):
 def test_variant_across_cache_blocks(variant, rng, m, n, k, ta, tb):
     a, b, a64, b64 = operands(rng, m, n, k, ta, tb)
     assert_close(run_raw(variant, a, b, m, n, ta, tb), a64 @ b64, "gemm")
+
+
+@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+@pytest.mark.parametrize("m,n,k", NARROW_SHAPES)
+def test_variant_narrow_outputs(variant, rng, m, n, k, ta, tb):
+    a, b, a64, b64 = operands(rng, m, n, k, ta, tb)
+    assert_close(run_raw(variant, a, b, m, n, ta, tb), a64 @ b64, "gemm")
+
+
+@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 1.0), (2.0, 0.25), (1.5, 0.0)])
+@pytest.mark.parametrize("m,n,k", [(1, 10, 25), (7, 1, 512), (33, 6, 25), (257, 7, 1), (1000, 17, 25),
+                                   (257, 16, 512), (33, 10, 512)])
+def test_variant_narrow_strided_alpha_beta(variant, rng, m, n, k, ta, tb, alpha, beta):
+    """Narrow N with padded lda/ldb/ldc (NaN padding in A and B, a sentinel in C's) and alpha/beta;
+    beta == 0 runs on a NaN-filled C."""
+    a_rows, a_cols = (k, m) if ta else (m, k)
+    b_rows, b_cols = (n, k) if tb else (k, n)
+    a_buf = rng.uniform(-1, 1, (a_rows, a_cols + 3)).astype(np.float32)
+    b_buf = rng.uniform(-1, 1, (b_rows, b_cols + 5)).astype(np.float32)
+    a_buf[:, a_cols:] = np.nan
+    b_buf[:, b_cols:] = np.nan
+    c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+    c_buf = np.full((m, n + 2), 7.0, dtype=np.float32)
+    c_buf[:, :n] = np.nan if beta == 0.0 else c0
+    c = nk.tensor(c_buf)
+    _core.gemm_strided(c, nk.tensor(a_buf), nk.tensor(b_buf), m, n, k, a_cols + 3, b_cols + 5, n + 2,
+                       ta, tb, alpha, beta, variant)
+    a64 = a_buf[:, :a_cols].astype(np.float64)
+    b64 = b_buf[:, :b_cols].astype(np.float64)
+    expected = alpha * ((a64.T if ta else a64) @ (b64.T if tb else b64))
+    if beta != 0.0:
+        expected += beta * c0.astype(np.float64)
+    out = c.numpy()
+    assert_close(out[:, :n], expected, "gemm")
+    assert np.all(out[:, n:] == 7.0), "gemm wrote into the padding of C"
+
+
+@pytest.mark.skipif("avx512" not in ops.available_isas(), reason="needs an AVX-512 CPU")
+def test_dispatch_picks_narrow_for_narrow_outputs():
+    prev = ops.set_isa("avx512")
+    try:
+        for m, n, k, ta, tb in [(64, 10, 512, False, False), (512, 10, 64, True, False),
+                                (36864, 6, 25, False, False), (4096, 16, 150, False, False),
+                                (1000, 48, 512, False, True), (16, 1, 7, False, False)]:
+            assert _core.gemm_dispatch(m, n, k, ta, tb) == "narrow_avx512", (m, n, k)
+        for m, n, k in [(64, 512, 784), (64, 49, 512), (8, 10, 512), (6, 25, 36864), (1024, 1024, 1024)]:
+            assert _core.gemm_dispatch(m, n, k) == "packed_avx512", (m, n, k)
+        ops.set_isa("avx2")  # no AVX-512 kernel for a lower ISA
+        assert _core.gemm_dispatch(64, 10, 512) == "packed_avx2"
+    finally:
+        ops.set_isa(prev)
 
 
 @pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (-0.5, 1.0), (2.0, 0.25), (0.0, -3.0), (1.5, 0.0)])

@@ -100,6 +100,18 @@ void bind_gemm(py::module_& m) {
     return out;
   }, "Registered SGEMM variants as (name, isa, description), simplest first.");
 
+  m.def("gemm_dispatch",
+        [](int64_t m, int64_t n, int64_t k, bool transpose_a, bool transpose_b) {
+          NK_CHECK(m >= 0 && n >= 0 && k >= 0, "gemm_dispatch: m, n, k must be >= 0, got ", m, ", ", n,
+                   ", ", k);
+          GemmArgs g{nullptr, nullptr, nullptr, m, n, k, transpose_a ? m : k, transpose_b ? k : n, n,
+                     transpose_a, transpose_b, 1.0f, 0.0f};
+          return std::string(gemm_dispatch(g).name);
+        },
+        py::arg("m"), py::arg("n"), py::arg("k"), py::arg("transpose_a") = false,
+        py::arg("transpose_b") = false,
+        "Name of the variant 'auto' runs for an (m, n, k) product under the active ISA (no data needed).");
+
   m.def("gemm_peak_gflops",
         [](const std::string& isa, int threads, double seconds) {
           NK_CHECK(seconds > 0.0 && seconds <= 10.0, "gemm_peak_gflops: seconds must be in (0, 10], got ",

@@ -46,6 +46,11 @@ void gemm_naive(const GemmArgs& g);
 void gemm_packed_scalar(const GemmArgs& g);   // gemm.cpp, portable C++ kernel
 void gemm_packed_avx2(const GemmArgs& g);     // gemm_avx2.cpp
 void gemm_packed_avx512(const GemmArgs& g);   // gemm_avx512.cpp
+// Narrow outputs (small N): vectorised along M, 32 x <=14 register tiles (gemm_narrow_avx512.cpp).
+void gemm_narrow_avx512(const GemmArgs& g);
+
+// The variant gemm() runs for these arguments under active_isa() (exposed so tests can check it).
+const GemmVariant& gemm_dispatch(const GemmArgs& g);
 
 // Measured fp32 FMA throughput (GFLOPS) of `threads` cores running independent FMA chains of the
 // given ISA's widest vectors for about `seconds`: the roofline the benchmark compares against.
