@@ -131,6 +131,12 @@ SHAPES = [
     (3, 28, 28, 1, 6, (5, 5), (1, 1), "same", (1, 1)),
     (2, 9, 20, 8, 12, (3, 3), (1, 1), "same", (1, 1)),
     (1, 7, 33, 2, 1, (3, 3), (2, 1), "same", (1, 1)),
+    # direct_avx512's one-filter path (F = 1, C >= 16, vectorised along channels): a DCGAN output layer
+    # (7x7 'same' from many channels), channel tails (C = 33), stride 2, dilation, 'valid', row tails
+    (2, 9, 11, 128, 1, (7, 7), (1, 1), "same", (1, 1)),
+    (1, 10, 13, 33, 1, (3, 3), (2, 2), "same", (1, 1)),
+    (2, 8, 9, 16, 1, (3, 2), (1, 1), "same", (2, 2)),
+    (1, 6, 19, 20, 1, (5, 3), (1, 3), "valid", (1, 1)),
 ]
 IDS = [f"{s[0]}x{s[1]}x{s[2]}x{s[3]}-{s[4]}_k{s[5][0]}{s[5][1]}_s{s[6][0]}{s[6][1]}_{s[7]}_d{s[8][0]}"
        for s in SHAPES]

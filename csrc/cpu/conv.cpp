@@ -327,7 +327,8 @@ const std::vector<ConvVariant<ConvForwardFn>>& conv2d_forward_variants() {
        "chunks of output rows unfolded into col (rows, KH*KW*C), y = col @ w by nk::gemm (1x1: no unfold)",
        &conv2d_forward_im2col_gemm},
       {"direct_avx512", Isa::avx512,
-       "implicit GEMM: MR pixels x 16*NV filters in zmm, weights read in place, zero-padded input rows",
+       "implicit GEMM: MR pixels x 16*NV filters in zmm, weights read in place, zero-padded input rows; "
+       "one filter from C >= 16: dot products vectorised along channels",
        &conv2d_forward_direct_avx512},
   };
   return table;

@@ -11,6 +11,9 @@
 // weight loads + MR broadcasts feed MR*NV FMAs (MR x NV = 14|12|10|8 x 1 or 2, 8x3, 6x4: <= 28 accumulators).
 // The last filter vector is masked (F = 6 uses 6 of 16 lanes); a pixel tile past OW computes on the
 // zero padding and stores only the valid rows. Threads take chunks of whole output rows of one image.
+// One filter from C >= 16 channels (a DCGAN generator's 128 -> 1 output layer) takes its own path,
+// vectorised along channels (single_filter_tile below): 64x28x28x128 -> 1 7x7 'same' measured 10.6 ms
+// against 55 ms through the filter-lane tile or im2col_gemm and 43 ms for torch (2 threads, Zen 4).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -122,9 +125,75 @@ float* pad_scratch(int64_t floats) {
 
 }  // namespace
 
+// One filter (F == 1) from C >= 16 channels, e.g. a DCGAN generator's output layer (128 channels ->
+// 1 image channel, 7x7): the tile above would use 1 of its 16 filter lanes. Here each output pixel
+// is a dot product over (kh, kw, c) vectorised along c: T pixels of one output row share each
+// weight vector w[kh, kw, c:c+16] (1 + T loads feed T FMAs), and each accumulator's 16 lanes are
+// summed once at the end. Taps in the padding are skipped per pixel.
+//   y[n, oh, ow0 + t] = b + sum_{kh, kw} sum_c x[n, oh*SH - PT + kh*DH, (ow0+t)*SW - PL + kw*DW, c] * w[kh, kw, c]
+template <int T>
+void single_filter_tile(float* __restrict y,          // (OW,): output row oh of image n
+                        const float* __restrict x,    // (H, W, C): image n
+                        const float* __restrict w,    // (KH, KW, C)
+                        float bias, const ConvShape& s, int64_t oh, int64_t ow0, int count) {
+  const int64_t C = s.C, cfull = C / kVL * kVL;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (C % kVL)) - 1u);
+  __m512 acc[T];
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t kh = 0; kh < s.KH; ++kh) {
+    const int64_t ih = oh * s.SH - s.PT + kh * s.DH;
+    if (ih < 0 || ih >= s.H) continue;
+    const float* xrow = x + ih * s.W * C;
+    for (int64_t kw = 0; kw < s.KW; ++kw) {
+      const float* wt = w + (kh * s.KW + kw) * C;
+      const float* xp[T];
+      bool ok[T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const int64_t iw = (ow0 + t) * s.SW - s.PL + kw * s.DW;
+        ok[t] = t < count && iw >= 0 && iw < s.W;
+        xp[t] = xrow + (ok[t] ? iw : 0) * C;
+      }
+      for (int64_t c = 0; c < cfull; c += kVL) {
+        const __m512 wv = _mm512_loadu_ps(wt + c);
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t)
+          if (ok[t]) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(xp[t] + c), wv, acc[t]);
+      }
+      if (tail) {
+        const __m512 wv = _mm512_maskz_loadu_ps(tail, wt + cfull);
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t)
+          if (ok[t]) acc[t] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, xp[t] + cfull), wv, acc[t]);
+      }
+    }
+  }
+  for (int t = 0; t < count; ++t) y[ow0 + t] = bias + _mm512_reduce_add_ps(acc[t]);
+}
+
+void conv2d_forward_single_filter_avx512(float* y, const float* x, const float* w, const float* b,
+                                         const ConvShape& s) {
+  constexpr int T = 8;
+  const double flops = 2.0 * s.N * s.OH * s.OW * s.KH * s.KW * s.C;
+  const int nt = flops < 2.0e6 ? 1 : num_threads();
+  const float bias = b ? b[0] : 0.0f;
+  const int64_t rows = s.N * s.OH;
+#ifdef NK_OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = r / s.OH, oh = r % s.OH;
+    for (int64_t ow0 = 0; ow0 < s.OW; ow0 += T)
+      single_filter_tile<T>(y + r * s.OW, x + n * s.H * s.W * s.C, w, bias, s, oh, ow0,
+                            static_cast<int>(std::min<int64_t>(T, s.OW - ow0)));
+  }
+}
+
 void conv2d_forward_direct_avx512(float* y, const float* x, const float* w, const float* b,
                                   const ConvShape& s) {
   if (conv2d_lanes_fits(s, false)) return conv2d_forward_lanes_avx512(y, x, w, b, s);
+  if (s.F == 1 && s.C >= kVL) return conv2d_forward_single_filter_avx512(y, x, w, b, s);
   const int64_t C = s.C, F = s.F;
   // Filter vectors per tile, measured (1 thread, CPU time): with a long reduction (KC = 576, 1152)
   // 14 x 2 beats 6 x 4 by ~5 % (more pixels per weight load); with a short one (C = 3, KC = 27) 6 x 4
