@@ -9,6 +9,8 @@ import neurokern as nk
 from neurokern import ops
 from neurokern.ops._util import backend
 
+import _device
+from _device import cu, nan_cu
 from _tol import TOL
 from test_batchnorm import _params, _x, ref_backward, ref_forward, ref_stats
 
@@ -18,20 +20,8 @@ VARIANTS = ["naive", "auto"]
 SHAPES = [(5,), (1, 3), (7, 3), (257, 1), (2, 5, 7, 17), (3, 33), (4, 3, 5, 70), (2, 3, 4, 1, 5), (1100, 3)]
 
 
-def cu(a, dtype=np.float32):
-    return nk.tensor(np.ascontiguousarray(a, dtype=dtype), device="cuda")
-
-
-def nan_cu(shape):
-    return cu(np.full(shape, np.nan))
-
-
 def check(t, expected, family="reduce"):
-    """t: a device tensor. Shape and dtype first, then values; NaN (an unwritten output) fails."""
-    assert t.device == "cuda"
-    a = t.numpy()
-    assert a.shape == np.shape(expected) and a.dtype == np.float32
-    np.testing.assert_allclose(a.astype(np.float64), expected, *TOL[family])
+    _device.check(t, expected, family)
 
 
 def forward(x, gamma, beta, mm, mv, training, momentum=0.99, eps=1e-3, variant="auto"):

@@ -10,6 +10,7 @@ from neurokern import _core
 from neurokern.ops._util import backend
 
 from _gradcheck import numeric_grad
+from _device import cu, nan_cu
 from _tol import TOL
 from test_loss import (CASES, ROW_LOSSES, _cat_probs, log_softmax, onehot, ref_bce, ref_bce_logits, ref_cce,
                        ref_cce_logits, ref_cosine, sigmoid, smooth_binary, smooth_categorical, softmax)
@@ -17,14 +18,6 @@ from test_loss import (CASES, ROW_LOSSES, _cat_probs, log_softmax, onehot, ref_b
 # tests/test_loss.py's shapes (1, primes, 1-d and 3-d) plus rows longer than a warp's 32 lanes
 SHAPES = [(1, 1), (1, 7), (7, 1), (7, 33), (33, 7), (2, 257), (257, 3), (7,), (2, 3, 5), (3, 100)]
 FD_SHAPES = [(1, 7), (7, 33), (2, 3, 5)]
-
-
-def cu(a, dtype=np.float32):
-    return nk.tensor(np.ascontiguousarray(a, dtype=dtype), device="cuda")
-
-
-def nan_cu(shape):
-    return cu(np.full(shape, np.nan))
 
 
 def check(actual, expected, family="loss"):

@@ -8,6 +8,8 @@ import neurokern as nk
 from neurokern import ops
 from neurokern.ops._util import backend
 
+import _device
+from _device import cu
 from _tol import TOL
 from test_keras_conformance import init_state, keras_update
 from test_optim import CONFIGS, _used_slots, run_kernel
@@ -15,15 +17,8 @@ from test_optim import CONFIGS, _used_slots, run_kernel
 LENGTHS = [1, 7, 33, 257, 1000, 4099]  # 1 and primes: partial warps and blocks; 4099 spans 17 blocks
 
 
-def cu(a, dtype=np.float32):
-    return nk.tensor(np.ascontiguousarray(a, dtype=dtype), device="cuda")
-
-
 def check(t, expected, family="optim"):
-    assert t.device == "cuda"
-    a = t.numpy()
-    assert a.shape == np.shape(expected) and a.dtype == np.float32
-    np.testing.assert_allclose(a.astype(np.float64), expected, *TOL[family])
+    _device.check(t, expected, family)
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))
