@@ -84,6 +84,7 @@ const std::vector<GemmVariant>& gemm_variants() {
       {"packed_avx512", Isa::avx512,
        "Goto/BLIS blocking and packing, 14x32 AVX-512 micro-kernel (28 zmm accumulators), masked edges",
        &gemm_packed_avx512},
+      // narrow_avx512 stays last: gemm_dispatch takes it as gemm_variants().back()
       {"narrow_avx512", Isa::avx512,
        "narrow N: vectorised along M, 32 x <=14 register tile (28 zmm), A transposed per 32-row sliver",
        &gemm_narrow_avx512},
@@ -140,12 +141,13 @@ const GemmVariant& gemm_dispatch(const GemmArgs& g) {
   // 64/30, 512x64x10 A^T.B 91/38, 36864x25x6 43/18, 4096x150x16 79/52, 1000x512x24 85/53,
   // 1000x512x48 94/81, 16x512x10 31/21; it loses with few rows (8x512x10 16/20, 6x36864x25 A^T.B
   // 21/37: a 32-row tile mostly empty) and at wide N (64x10x512 A.B^T 51/65).
-  if (active_isa() == Isa::avx512 && g.N <= 48 && g.M >= 16) return gemm_find_variant("narrow_avx512");
+  // This runs on every gemm call: the table entry is looked up once, and no strings are built.
+  static const GemmVariant* const narrow = &gemm_variants().back();  // registered last, see the table
+  if (active_isa() == Isa::avx512 && g.N <= 48 && g.M >= 16) return *narrow;
   // Otherwise the last registered packed variant the active ISA can run is the fastest general one.
   const GemmVariant* best = &gemm_variants().front();
   for (const auto& v : gemm_variants())
-    if (static_cast<int>(v.isa) <= static_cast<int>(active_isa()) && std::string(v.name) != "narrow_avx512")
-      best = &v;
+    if (&v != narrow && static_cast<int>(v.isa) <= static_cast<int>(active_isa())) best = &v;
   return *best;
 }
 
